@@ -37,6 +37,8 @@ static const struct program_entry program_table[] = {
 	E("pop3-login", dovecot_parse, 0),
 	E("submission-login", dovecot_parse, 0),
 	E("managesieve-login", dovecot_parse, 0),
+	E("imap-urlauth-login", dovecot_parse, 0),
+	E("pam_unix", dovecot_parse, 0),	/* dovecot_parse keeps only pam_unix(dovecot:...) */
 	E("auth", dovecot_parse, 0),
 	E("auth-worker", dovecot_parse, 0),
 	E("dovecot-auth", dovecot_parse, 0),

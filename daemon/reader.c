@@ -102,8 +102,15 @@ reader_fill(struct reader *r)
 		gzerror(r->gz, &errnum);
 		return errnum == Z_ERRNO ? -errno : -EIO;
 	}
-	if (n == 0)
+	if (n == 0) {
+		int errnum;
+
+		/* a gzip stream cut short ends in Z_BUF_ERROR, not a clean EOF */
+		gzerror(r->gz, &errnum);
+		if (errnum != Z_OK)
+			return -EIO;
 		r->eof = 1;
+	}
 	r->end += (size_t)n;
 	return n;
 }

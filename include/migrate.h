@@ -6,6 +6,8 @@
  *
  *	int migrate_apply(sqlite3 *db);
  *	int migrate_latest(void);
+ *	int migrate_apply_set(sqlite3 *db, const char *schema,
+ *	    const struct mx_sql_migration *m, size_t n);
  * DESCRIPTION
  *	A new (empty, user_version 0) database gets sql/schema.sql and the
  *	latest version number; an older one gets every numbered migration above
@@ -32,5 +34,8 @@ extern const size_t mx_sql_n_migrations;
 
 int migrate_apply(sqlite3 *db);
 int migrate_latest(void);
+/* migrate_apply() with another schema and migration list (versions 1..n): for tests. */
+int migrate_apply_set(sqlite3 *db, const char *schema, const struct mx_sql_migration *m,
+    size_t n);
 
 #endif

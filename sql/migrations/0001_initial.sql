@@ -1,0 +1,81 @@
+-- NAME
+--	0001_initial.sql - migration 1: the first mxledger schema
+-- DESCRIPTION
+--	Forward-only: once released, this file is never edited; a change to
+--	the schema is a new file 0002_<what>.sql that ALTERs what this one
+--	created, and the same change made to sql/schema.sql. migrate.c runs
+--	each migration in its own transaction and sets PRAGMA user_version to
+--	the number in the file name; the file itself neither begins nor
+--	commits a transaction nor sets user_version.
+
+CREATE TABLE events (
+	-- One row per log line that mxledger recognised (see mxledger(8) EVENTS).
+	-- Rows are only appended; retention deletes the oldest by ts.
+	id INTEGER PRIMARY KEY,	-- rowid: insertion order
+	ts REAL,		-- time of the line: UTC seconds since the epoch (microseconds
+				-- in the fraction); NULL when the log envelope had no time
+	host TEXT,		-- syslog host name of the line; NULL for Dovecot log_path / CRI
+	program TEXT,		-- full syslog tag without [pid]: 'postfix/smtpd-proxy25/postscreen'
+	daemon TEXT,		-- the daemon: 'postscreen', 'smtpd', 'anvil', 'master', 'dovecot'
+	listener TEXT,		-- Postfix syslog_name ('postfix/submission') or Dovecot service
+				-- ('imap-login', 'auth')
+	pid INTEGER,		-- process id from the tag; NULL when not logged
+	event TEXT NOT NULL,	-- event kind, a stable snake_case name: 'connect',
+				-- 'auth_failure', 'reject', 'postscreen_pregreet', ...
+	client_ip TEXT,		-- the real client (behind PROXY protocol: the address the
+				-- proxy reported, never the proxy hop), as logged
+	client_port INTEGER,	-- client TCP port; NULL when not logged
+	client_name TEXT,	-- client reverse name as logged, 'unknown' included
+	server_ip TEXT,		-- local address as logged (postscreen 'to', Dovecot lip=)
+	server_port INTEGER,	-- local port; NULL when not logged
+	proxied INTEGER,	-- 1 when the listener sits behind a PROXY-protocol proxy,
+				-- 0 when not, NULL when unknown
+	user TEXT,		-- SASL / IMAP login name, as the client sent it
+	method TEXT,		-- SASL mechanism or Dovecot auth method: 'PLAIN', 'LOGIN'
+	attempts INTEGER,	-- Dovecot 'auth failed, N attempts'; NULL when not stated
+	queue_id TEXT,		-- Postfix queue id, as logged
+	sender TEXT,		-- envelope sender (MAIL FROM), as logged
+	recipient TEXT,		-- envelope recipient (RCPT TO), as logged
+	helo TEXT,		-- HELO/EHLO name the client sent
+	stage TEXT,		-- SMTP stage: 'CONNECT', 'EHLO', 'AUTH', 'RCPT', 'DATA', ...
+	reply TEXT,		-- server reply code and enhanced status: '550 5.1.1'
+	reason TEXT,		-- free text: reject reason, failure reason, exceeded limit
+	session TEXT,		-- Dovecot session id, without the <>
+	stats TEXT		-- smtpd disconnect command counters as a JSON object of
+				-- strings: {"ehlo":"1","auth":"0/1","commands":"1/2"};
+				-- query with json_extract(stats, '$.auth')
+);
+
+-- Per client and per user over time (reports, history at start-up), per
+-- time (retention, summaries) and per kind. The user index is partial:
+-- most rows have no user, and `user = ?` implies `user IS NOT NULL`.
+CREATE INDEX events_client_ip_ts ON events (client_ip, ts);
+CREATE INDEX events_user_ts ON events (user, ts) WHERE user IS NOT NULL;
+CREATE INDEX events_ts ON events (ts);
+CREATE INDEX events_event_ts ON events (event, ts);
+
+CREATE VIEW events_v AS
+	-- events with a readable time: RFC 3339 UTC with milliseconds
+	SELECT strftime('%Y-%m-%dT%H:%M:%fZ', ts, 'unixepoch') AS time, *
+	FROM events;
+
+CREATE TABLE positions (
+	-- How far each input has been read. Written in the same transaction
+	-- as the events read from it, so after a crash the events hold every
+	-- line up to the position exactly once and nothing after it.
+	key TEXT PRIMARY KEY,	-- identity of what was read: 'file:<fnv64 hex>:<len>' (the
+				-- fingerprint of the first line, so a renamed or gzip'ed
+				-- copy is the same source) or 'journal:<machine-id>'
+	path TEXT,		-- last path it was read from (information only)
+	offset INTEGER NOT NULL DEFAULT 0,	-- bytes of the (decompressed) file fully processed
+	lines INTEGER NOT NULL DEFAULT 0,	-- lines processed up to offset
+	cursor TEXT,		-- journal cursor of the last entry processed; NULL for files
+	updated REAL		-- when the position was last written: UTC epoch seconds
+);
+
+CREATE TABLE counters (
+	-- Running totals kept beside the events: unrecognised lines per
+	-- program, oversized and malformed lines, ... (store_count_add()).
+	name TEXT PRIMARY KEY,	-- counter name, e.g. 'unrecognised:postfix/smtpd'
+	value INTEGER NOT NULL DEFAULT 0	-- total since the database was created
+);

@@ -66,10 +66,17 @@ program_split(struct mx_record *rec, char *buf, size_t size)
 	plen = strlen(prog);
 	if (plen >= size)
 		plen = size - 2;
-	slash = memrchr(prog, '/', plen);
+	/*
+	 * Dovecot 2.4 log_path prefixes carry arguments ("auth(user,ip)<sess>")
+	 * whose session id may contain '/': only the part before the first
+	 * '(' or '<' names the program.
+	 */
+	paren = prog + strcspn(prog, "(<");
+	if ((size_t)(paren - prog) > plen)
+		paren = prog + plen;
+	slash = memrchr(prog, '/', (size_t)(paren - prog));
 	if (slash == NULL) {
-		paren = memchr(prog, '(', plen);
-		dlen = paren != NULL ? (size_t)(paren - prog) : plen;
+		dlen = (size_t)(paren - prog);
 		if (dlen >= size)
 			dlen = size - 1;
 		memcpy(buf, prog, dlen);

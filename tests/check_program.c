@@ -21,6 +21,8 @@ static const struct split_case {
 	{ "a syslog_name without slash", "postfix-incoming/smtpd", "postfix-incoming", "smtpd" },
 	{ "Dovecot's ident is its own listener and daemon", "dovecot", "dovecot", "dovecot" },
 	{ "an auth worker loses its pid", "auth-worker(4711)", "auth-worker", "auth-worker" },
+	{ "a Dovecot 2.4 prefix with a '/' in its session id is still auth",
+	  "auth(i@example.com,192.0.2.110,sasl:login)<CvN+E9/5U>", "auth", "auth" },
 };
 
 START_TEST(tag_splits_into_listener_and_daemon)

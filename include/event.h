@@ -74,7 +74,7 @@ enum mx_event_kind {
 	MX_EVENT_FATAL,			/* "fatal:"/"panic:" from a daemon */
 	MX_EVENT_PROCESS_EXIT,		/* master "process ... pid N exit status N|killed by signal" */
 	MX_EVENT_SERVICE_THROTTLED,	/* master "bad command startup -- throttling" */
-	MX_EVENT_ANVIL_STATISTICS,	/* anvil "statistics: max ... for (service:ip)" */
+	MX_EVENT_ANVIL_STATISTICS,	/* anvil "statistics: max ... [for (service:ip)]"; cache size has no client */
 	/* postscreen verdicts */
 	MX_EVENT_POSTSCREEN_PASS_NEW,
 	MX_EVENT_POSTSCREEN_PASS_OLD,
@@ -107,7 +107,8 @@ struct mx_event {
 	unsigned server_port;
 	int proxied;			/* 1/0; -1 unknown (set by program_classify()) */
 	const char *user;		/* SASL / login user name */
-	const char *method;		/* SASL mechanism / dovecot method */
+	const char *method;		/* SASL mechanism (smtpd, dovecot login); passdb driver
+				 * (dovecot auth process: passwd-file, pam, sql) */
 	int attempts;			/* dovecot "N attempts"; 0 when not stated */
 	const char *queue_id;
 	const char *sender;

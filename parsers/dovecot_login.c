@@ -351,8 +351,9 @@ login_addr_ok(int r)
 static int
 login_fill(struct mx_event *ev, const struct login_elems *le)
 {
-	if (le->rip_len > 0 && !login_addr_ok(addr_set_client(ev, le->rip, le->rip_len)))
-		return -ENOBUFS;
+	/* a rip= that is not an address makes the whole line unrecognised */
+	if (le->rip_len > 0 && addr_set_client(ev, le->rip, le->rip_len) < 0)
+		return -EINVAL;
 	if (le->lip_len > 0 && !login_addr_ok(addr_set_server(ev, le->lip, le->lip_len)))
 		return -ENOBUFS;
 	ev->client_port = le->rport <= 65535 ? le->rport : 0;

@@ -508,6 +508,11 @@ static const struct dcase cases[] = {
 	  .ip = "192.0.2.80", .method = "passwd-file", .reason = "unknown user" },
 
 	/* ---- auth, master and mail-process lines that are not events */
+	{ .name = "a Login whose rip= is not an address is not an event",
+	  .program = "dovecot",
+	  .msg = "imap-login: Login: user=<x>, method=PLAIN, rip=1.2.3, lip=192.0.2.1, "
+		 "session=<x>",
+	  .want = 0 },
 	{ .name = "an auth client dropping pending requests is not an event",
 	  .program = "dovecot",
 	  .msg = "auth: Error: auth client 0 disconnected with 1 pending requests: EOF",

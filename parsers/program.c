@@ -113,6 +113,34 @@ program_lookup(const struct mx_record *rec)
 	return NULL;
 }
 
+/*
+ * program_listener_matches - fnmatch() the listener against the patterns.
+ * The answer for the last listener seen is cached per thread: logs have a
+ * handful of listeners, and fnmatch on every event showed in profiles.
+ */
+static int
+program_listener_matches(char *const *pats, const char *listener)
+{
+	static __thread char *const *cached_pats;
+	static __thread char cached_listener[128];
+	static __thread int cached_result;
+	size_t len = strlen(listener);
+	int r = 0;
+
+	if (pats == cached_pats && len < sizeof(cached_listener) &&
+	    memcmp(cached_listener, listener, len + 1) == 0)
+		return cached_result;
+	for (char *const *p = pats; *p != NULL && r == 0; p++)
+		if (fnmatch(*p, listener, 0) == 0)
+			r = 1;
+	if (len < sizeof(cached_listener)) {
+		memcpy(cached_listener, listener, len + 1);
+		cached_pats = pats;
+		cached_result = r;
+	}
+	return r;
+}
+
 /* program_is_proxied - does this event's listener receive PROXY headers? */
 int
 program_is_proxied(const struct mx_proxy_conf *pc, const struct mx_event *ev)
@@ -132,10 +160,7 @@ program_is_proxied(const struct mx_proxy_conf *pc, const struct mx_event *ev)
 		return 0;
 	}
 	pats = pc != NULL && pc->listeners != NULL ? pc->listeners : default_listeners;
-	for (; *pats != NULL; pats++)
-		if (fnmatch(*pats, ev->listener, 0) == 0)
-			return 1;
-	return 0;
+	return program_listener_matches(pats, ev->listener);
 }
 
 /* program_parse - fill the envelope fields, run the daemon's parser, classify */

@@ -301,8 +301,9 @@ backfill_lines(struct backfill *b, struct reader *rd, struct ingest_source *src)
 			continue;	/* the last line, unterminated */
 		} else {
 			/* ingest_line() rewrites the line: fingerprint it first */
-			if (!keyed && len > 0) {
-				if ((r = backfill_key(src, line, len)) < 0)
+			if (!keyed) {
+				/* as tail.c: an empty first line is named by its "\n" */
+				if ((r = backfill_key(src, len > 0 ? line : "\n", len > 0 ? len : 1)) < 0)
 					return r;
 				keyed = 1;
 			}
@@ -327,9 +328,9 @@ backfill_lines(struct backfill *b, struct reader *rd, struct ingest_source *src)
 }
 
 /*
- * backfill_key - name the source by its first non-empty line, as tail.c
- * does for followed files, so the daemon and a backfill share positions.
- * Blank lines before it carry no events and need no identity.
+ * backfill_key - name the source by its first line, as tail.c does for
+ * followed files (an empty first line by its "\n"), so the daemon and a
+ * backfill share positions.
  */
 static int
 backfill_key(struct ingest_source *src, const char *line, size_t len)

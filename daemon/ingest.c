@@ -295,7 +295,11 @@ ingest_journal(struct ingest *ig, struct ingest_source *src, const struct mx_jou
 		return r;
 	snprintf(src->cursor, sizeof(src->cursor), "%s", cursor != NULL ? cursor : "");
 	ingest_advance(ig, src);
-	if (f->message == NULL || memchr(f->message, '\0', f->message_len) != NULL) {
+	if (f->message == NULL) {	/* journal.c: longer than MX_LINE_MAX */
+		ig->stats.oversized++;
+		return 0;
+	}
+	if (memchr(f->message, '\0', f->message_len) != NULL) {
 		ig->stats.malformed++;
 		return 0;
 	}

@@ -1,0 +1,92 @@
+/*
+ * NAME
+ *	run - the state of `mxledger run`, shared by its two files
+ * SYNOPSIS
+ *	#include "run.h"
+ *
+ *	cmd_run.c:
+ *	int run_after_ingest(struct run *run, int r);
+ *
+ *	run_input.c:
+ *	int run_inputs_sync(struct run *run, const struct mx_config *cfg,
+ *	    size_t *ret_kept, size_t *ret_added, size_t *ret_removed);
+ *	void run_inputs_free(struct run *run);
+ *	void run_inputs_pause(struct run *run, int paused);
+ *	void run_inputs_rewind(struct run *run);
+ * DESCRIPTION
+ *	cmd_run.c owns the loop: options, commits and their failures, timers,
+ *	signals, systemd notifications. run_input.c owns the inputs: one
+ *	tail.c follower or journal.c reader per configured input, whose
+ *	callbacks feed ingest.c and call run_after_ingest() after each line.
+ *
+ *	run_after_ingest() takes the result of ingest_line()/ingest_journal()
+ *	(or a store error met elsewhere in a callback): a negative one is kept
+ *	and handled by the commit code outside the callback (roll back, rewind,
+ *	pause, retry), and is returned so that the input stops its round; a
+ *	full batch schedules a commit; otherwise the batch timer is armed.
+ *
+ *	run_inputs_sync() makes the running inputs those of cfg: an input
+ *	equal to a running one (type, path, envelope, start-at, matches) keeps
+ *	running, others are opened (errors logged with file:line) or closed.
+ *	run_inputs_rewind() sends every input back to its committed position
+ *	after ingest_rewind().
+ * RETURNS
+ *	run_inputs_sync(): 0, or -ENOMEM.
+ */
+#ifndef MX_RUN_H
+#define MX_RUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "ingest.h"
+#include "journal.h"
+#include "store.h"
+#include "tail.h"
+
+struct run;
+
+struct run_input {
+	struct run *run;
+	struct mx_input_conf conf;	/* own copy: outlives the configuration it came from */
+	char name[4096 + 16];		/* "/var/log/mail.log", "journal DIR", "the system journal" */
+	struct tail *tail;
+	struct journal_input *journal;
+	struct ingest_source src;
+};
+
+struct run {
+	sd_event *event;
+	struct mx_config *cfg;
+	const char *config_path;
+	int config_must_exist;
+	int arg_log_level;		/* -1: the configuration's */
+	int arg_db;			/* --db given: the configuration's database is ignored */
+	char *db_path;
+	struct store *st;
+	struct ingest *ig;
+	uint64_t base_lines, base_events, base_stored;	/* of ingests replaced by reloads */
+	struct run_input **inputs;
+	size_t n_inputs;
+	sd_event_source *flush_timer, *flush_defer, *retry_timer;
+	sd_event_source *status_timer, *watchdog_timer, *prune_timer;
+	int flush_error;		/* from a callback; handled by the flush defer source */
+	int failing;			/* commits fail: inputs rewound, paused or retrying */
+	int paused;			/* inputs paused until the retry timer */
+	int fail_error;
+	uint64_t retry_usec;
+	uint64_t watchdog_usec;
+};
+
+int run_after_ingest(struct run *run, int r);
+
+int run_inputs_sync(struct run *run, const struct mx_config *cfg, size_t *ret_kept,
+    size_t *ret_added, size_t *ret_removed);
+void run_inputs_free(struct run *run);
+void run_inputs_pause(struct run *run, int paused);
+void run_inputs_rewind(struct run *run);
+
+#endif

@@ -473,12 +473,22 @@ store_dir_error(const char *path, int r)
 	return r;
 }
 
-/* store_pragmas - WAL, synchronous=NORMAL, WAL size limit */
+/*
+ * store_pragmas - WAL, synchronous=NORMAL, WAL size limit, and the two
+ * settings that made ingest fastest on the benchmark log for little
+ * memory: an 8 MiB page cache (the (client_ip, ts) index is written in
+ * random order; with the default 2 MiB its pages were read back from the
+ * kernel over and over) and a checkpoint every 10000 pages instead of
+ * 1000 (fewer copies of the WAL into the database). Together: 166k ->
+ * 221k lines/s, peak RSS 8 -> 15 MiB (tests/bench, 500k lines).
+ */
 static int
 store_pragmas(struct store *st)
 {
 	static const char sql[] = "PRAGMA journal_mode = WAL;"
 				  "PRAGMA synchronous = NORMAL;"
+				  "PRAGMA cache_size = -8192;"
+				  "PRAGMA wal_autocheckpoint = 10000;"
 				  "PRAGMA journal_size_limit = %d;";
 	char buf[sizeof(sql) + 16];
 	int rc;

@@ -1,0 +1,599 @@
+/*
+ * NAME
+ *	counters - sliding-window counters in memory, with a hard memory cap
+ * SYNOPSIS
+ *	#include "counters.h"
+ *
+ *	c = counters_new(256 << 20);
+ *	cls = counters_class(c, "rate:messages:client_address:60", COUNTERS_SUM, 60e6, 0);
+ *	counters_add(c, cls, "192.0.2.7", 1, now, &sum);
+ * DESCRIPTION
+ *	One node per (class, key): a header, the class's payload and the key
+ *	bytes, in one allocation. Nodes sit on a hash chain (table of
+ *	power-of-two size, grown at load factor 1) and on a doubly linked
+ *	recency list, newest at the tail; eviction takes the head.
+ *
+ *	SUM payload: size + 1 uint32 buckets used as a ring; `head` is the
+ *	absolute number (time / width) of the newest bucket written, and the
+ *	ring holds buckets head - size .. head. Moving head forward clears the
+ *	buckets it passes over, so no timer is needed: an idle key simply
+ *	keeps old buckets that a read ignores by their number.
+ *
+ *	DISTINCT payload: up to size (value hash, last seen) pairs, scanned
+ *	linearly (size is a rule threshold + 1, small).
+ *
+ *	Memory is counted with malloc_usable_size(), so the cap is what the
+ *	allocator really handed out for nodes and table (allocator metadata
+ *	and the transient old table during a resize are not counted).
+ * SEE ALSO
+ *	counters.h (the contract), tests/check_counters.c
+ */
+#include <arpa/inet.h>
+#include <endian.h>
+#include <errno.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "counters.h"
+
+/* First table: 1024 chains, 8 KiB. */
+#define COUNTERS_TABLE_MIN	1024
+
+struct counters_class {
+	char name[COUNTERS_NAME_MAX];
+	enum counters_type type;
+	int64_t window;			/* usec */
+	int64_t width;			/* SUM: usec per bucket */
+	unsigned size;			/* SUM: buckets; DISTINCT: values */
+	size_t payload;			/* bytes, a multiple of 8 */
+};
+
+struct counters_node {
+	struct counters_node *chain;	/* next on the hash chain */
+	struct counters_node *older;	/* recency list */
+	struct counters_node *newer;
+	uint64_t hash;
+	int64_t head;			/* SUM: number of the newest bucket */
+	uint32_t n;			/* DISTINCT: values held */
+	uint16_t cls;
+	uint16_t key_len;
+	uint64_t data[];		/* payload, then the key and a NUL */
+};
+
+struct counters_seen {
+	uint64_t hash;
+	int64_t at;
+};
+
+struct counters {
+	size_t cap, bytes, n_keys, table_bytes;
+	size_t mask;			/* table size - 1 */
+	struct counters_node **table;
+	struct counters_node *oldest, *newest;
+	uint64_t k0, k1;
+	uint64_t evictions, updates;
+	unsigned n_classes;
+	struct counters_class classes[COUNTERS_CLASSES_MAX];
+};
+
+static uint64_t counters_siphash(uint64_t k0, uint64_t k1, const void *data, size_t len);
+static int counters_node_get(struct counters *c, unsigned cls, const char *key,
+    struct counters_node **ret);
+
+/* counters_new - an empty set of counters that will stay under mem_cap bytes */
+struct counters *
+counters_new(size_t mem_cap)
+{
+	struct counters *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->cap = mem_cap == 0 ? COUNTERS_MEM_DEFAULT : mem_cap;
+	if (c->cap < COUNTERS_MEM_MIN)
+		c->cap = COUNTERS_MEM_MIN;
+	if ((c->table = calloc(COUNTERS_TABLE_MIN, sizeof(*c->table))) == NULL) {
+		free(c);
+		return NULL;
+	}
+	c->mask = COUNTERS_TABLE_MIN - 1;
+	c->table_bytes = malloc_usable_size(c->table);
+	c->bytes = c->table_bytes;
+	if (getrandom(&c->k0, sizeof(c->k0), GRND_NONBLOCK) != sizeof(c->k0) ||
+	    getrandom(&c->k1, sizeof(c->k1), GRND_NONBLOCK) != sizeof(c->k1)) {
+		/* early boot without entropy: still a per-process key */
+		c->k0 = (uint64_t)(uintptr_t)c ^ 0x9e3779b97f4a7c15ULL;
+		c->k1 = (uint64_t)(uintptr_t)&c ^ 0xc2b2ae3d27d4eb4fULL;
+	}
+	return c;
+}
+
+/* counters_free - free every key; returns NULL */
+struct counters *
+counters_free(struct counters *c)
+{
+	struct counters_node *n, *next;
+
+	if (c == NULL)
+		return NULL;
+	for (n = c->oldest; n != NULL; n = next) {
+		next = n->newer;
+		free(n);
+	}
+	free(c->table);
+	free(c);
+	return NULL;
+}
+
+/* counters_set_hash_key - tests: a fixed hash key */
+void
+counters_set_hash_key(struct counters *c, uint64_t k0, uint64_t k1)
+{
+	c->k0 = k0;
+	c->k1 = k1;
+}
+
+/* counters_class - register (or find again) a class by name */
+int
+counters_class(struct counters *c, const char *name, enum counters_type type,
+    int64_t window_usec, unsigned size)
+{
+	struct counters_class *k;
+
+	if (size == 0)
+		size = type == COUNTERS_SUM ? COUNTERS_BUCKETS : COUNTERS_DISTINCT_DEFAULT;
+	if (window_usec <= 0 || strlen(name) >= COUNTERS_NAME_MAX ||
+	    (type == COUNTERS_SUM && (size > COUNTERS_BUCKETS_MAX || window_usec < size)) ||
+	    (type == COUNTERS_DISTINCT && size > COUNTERS_DISTINCT_MAX) ||
+	    (type != COUNTERS_SUM && type != COUNTERS_DISTINCT))
+		return -EINVAL;
+	for (unsigned i = 0; i < c->n_classes; i++) {
+		k = &c->classes[i];
+		if (strcmp(k->name, name) != 0)
+			continue;
+		if (k->type != type || k->window != window_usec || k->size != size)
+			return -EEXIST;
+		return (int)i;
+	}
+	if (c->n_classes == COUNTERS_CLASSES_MAX)
+		return -E2BIG;
+	k = &c->classes[c->n_classes];
+	strcpy(k->name, name);
+	k->type = type;
+	k->window = window_usec;
+	k->size = size;
+	if (type == COUNTERS_SUM) {
+		k->width = window_usec / size;
+		k->payload = ((size + 1) * sizeof(uint32_t) + 7) & ~(size_t)7;
+	} else {
+		k->width = window_usec;
+		k->payload = size * sizeof(struct counters_seen);
+	}
+	return (int)c->n_classes++;
+}
+
+/* ------------------------------------------------------------- hash table */
+
+#define COUNTERS_ROTL(x, b)	(uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define COUNTERS_SIPROUND do {						\
+	v0 += v1; v1 = COUNTERS_ROTL(v1, 13); v1 ^= v0; v0 = COUNTERS_ROTL(v0, 32); \
+	v2 += v3; v3 = COUNTERS_ROTL(v3, 16); v3 ^= v2;			\
+	v0 += v3; v3 = COUNTERS_ROTL(v3, 21); v3 ^= v0;			\
+	v2 += v1; v1 = COUNTERS_ROTL(v1, 17); v1 ^= v2; v2 = COUNTERS_ROTL(v2, 32); \
+} while (0)
+
+/* counters_siphash - SipHash-1-3: keys are chosen by clients, chains must stay short */
+static uint64_t
+counters_siphash(uint64_t k0, uint64_t k1, const void *data, size_t len)
+{
+	uint64_t v0 = k0 ^ 0x736f6d6570736575ULL, v1 = k1 ^ 0x646f72616e646f6dULL;
+	uint64_t v2 = k0 ^ 0x6c7967656e657261ULL, v3 = k1 ^ 0x7465646279746573ULL;
+	const unsigned char *p = data;
+	uint64_t m, b = (uint64_t)len << 56;
+	size_t i;
+
+	for (; len >= 8; p += 8, len -= 8) {
+		memcpy(&m, p, 8);
+		m = le64toh(m);
+		v3 ^= m;
+		COUNTERS_SIPROUND;
+		v0 ^= m;
+	}
+	for (i = 0; i < len; i++)
+		b |= (uint64_t)p[i] << (8 * i);
+	v3 ^= b;
+	COUNTERS_SIPROUND;
+	v0 ^= b;
+	v2 ^= 0xff;
+	COUNTERS_SIPROUND;
+	COUNTERS_SIPROUND;
+	COUNTERS_SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* counters_key - the stored form of a key: itself, or abbreviated with a hash */
+static size_t
+counters_key(const struct counters *c, const char *key, char *buf)
+{
+	size_t len = strlen(key), keep = COUNTERS_KEY_MAX - 17;
+
+	if (len <= COUNTERS_KEY_MAX) {
+		memcpy(buf, key, len + 1);
+		return len;
+	}
+	memcpy(buf, key, keep);
+	snprintf(buf + keep, 18, "#%016llx",
+	    (unsigned long long)counters_siphash(c->k0, c->k1, key, len));
+	return COUNTERS_KEY_MAX;
+}
+
+/* counters_node_key - where a node keeps its key */
+static char *
+counters_node_key(const struct counters *c, struct counters_node *n)
+{
+	return (char *)n->data + c->classes[n->cls].payload;
+}
+
+/* counters_find - the node of (cls, key), NULL if none */
+static struct counters_node *
+counters_find(const struct counters *c, unsigned cls, const char *key, size_t len, uint64_t h)
+{
+	struct counters_node *n;
+
+	for (n = c->table[h & c->mask]; n != NULL; n = n->chain)
+		if (n->hash == h && n->cls == cls && n->key_len == len &&
+		    memcmp(counters_node_key(c, n), key, len) == 0)
+			return n;
+	return NULL;
+}
+
+/* counters_unlink_recency - take n off the recency list */
+static void
+counters_unlink_recency(struct counters *c, struct counters_node *n)
+{
+	if (n->older != NULL)
+		n->older->newer = n->newer;
+	else
+		c->oldest = n->newer;
+	if (n->newer != NULL)
+		n->newer->older = n->older;
+	else
+		c->newest = n->older;
+	n->older = n->newer = NULL;
+}
+
+/* counters_link_newest - put n at the young end of the recency list */
+static void
+counters_link_newest(struct counters *c, struct counters_node *n)
+{
+	n->older = c->newest;
+	n->newer = NULL;
+	if (c->newest != NULL)
+		c->newest->newer = n;
+	else
+		c->oldest = n;
+	c->newest = n;
+}
+
+/* counters_evict_oldest - drop the least recently updated key */
+static void
+counters_evict_oldest(struct counters *c)
+{
+	struct counters_node *n = c->oldest, **pp;
+
+	for (pp = &c->table[n->hash & c->mask]; *pp != n; pp = &(*pp)->chain)
+		;
+	*pp = n->chain;
+	counters_unlink_recency(c, n);
+	c->bytes -= malloc_usable_size(n);
+	c->n_keys--;
+	c->evictions++;
+	free(n);
+}
+
+/* counters_grow - double the table if that fits; on failure chains just get longer */
+static void
+counters_grow(struct counters *c)
+{
+	size_t size = (c->mask + 1) * 2, bytes;
+	struct counters_node **t, *n, *next;
+
+	if ((t = calloc(size, sizeof(*t))) == NULL)
+		return;
+	for (size_t i = 0; i <= c->mask; i++)
+		for (n = c->table[i]; n != NULL; n = next) {
+			next = n->chain;
+			n->chain = t[n->hash & (size - 1)];
+			t[n->hash & (size - 1)] = n;
+		}
+	bytes = malloc_usable_size(t);
+	free(c->table);
+	c->bytes = c->bytes - c->table_bytes + bytes;
+	c->table = t;
+	c->table_bytes = bytes;
+	c->mask = size - 1;
+}
+
+/*
+ * counters_make_room - evict until `need` more bytes (and the table growth
+ * that one more key triggers) fit under the cap; 0, or -ENOMEM when even an
+ * empty table leaves no room.
+ */
+static int
+counters_make_room(struct counters *c, size_t need)
+{
+	for (;;) {
+		int grow = c->n_keys + 1 > c->mask + 1;
+		size_t extra = grow ? c->table_bytes : 0;	/* doubling adds as much again */
+
+		if (c->bytes + extra + need <= c->cap) {
+			if (grow)
+				counters_grow(c);
+			return 0;
+		}
+		if (c->n_keys == 0)
+			return c->bytes + need <= c->cap ? 0 : -ENOMEM;
+		counters_evict_oldest(c);
+	}
+}
+
+/* counters_node_get - the node of (cls, key), created if missing; made the newest */
+static int
+counters_node_get(struct counters *c, unsigned cls, const char *key, struct counters_node **ret)
+{
+	const struct counters_class *k = &c->classes[cls];
+	char kbuf[COUNTERS_KEY_MAX + 1];
+	size_t len = counters_key(c, key, kbuf), usable;
+	uint64_t h = counters_siphash(c->k0, c->k1 ^ cls, kbuf, len);
+	struct counters_node *n;
+	int r;
+
+	if ((n = counters_find(c, cls, kbuf, len, h)) != NULL) {
+		counters_unlink_recency(c, n);
+		counters_link_newest(c, n);
+		*ret = n;
+		return 0;
+	}
+	if ((n = malloc(sizeof(*n) + k->payload + len + 1)) == NULL)
+		return -ENOMEM;
+	usable = malloc_usable_size(n);
+	if ((r = counters_make_room(c, usable)) < 0) {
+		free(n);
+		return r;
+	}
+	memset(n, 0, sizeof(*n) + k->payload);
+	n->cls = (uint16_t)cls;
+	memcpy(counters_node_key(c, n), kbuf, len + 1);
+	n->hash = h;
+	n->key_len = (uint16_t)len;
+	n->head = INT64_MIN;
+	n->chain = c->table[h & c->mask];
+	c->table[h & c->mask] = n;
+	counters_link_newest(c, n);
+	c->bytes += usable;
+	c->n_keys++;
+	*ret = n;
+	return 0;
+}
+
+/* counters_lookup - the node of (cls, key) without changing anything, NULL if none */
+static struct counters_node *
+counters_lookup(const struct counters *c, unsigned cls, const char *key)
+{
+	char kbuf[COUNTERS_KEY_MAX + 1];
+	size_t len = counters_key(c, key, kbuf);
+
+	return counters_find(c, cls, kbuf, len, counters_siphash(c->k0, c->k1 ^ cls, kbuf, len));
+}
+
+/* ------------------------------------------------------------------ sums */
+
+/* counters_bucket - number of the bucket holding time t (times before 1970 count as 0) */
+static int64_t
+counters_bucket(const struct counters_class *k, int64_t t)
+{
+	return t < 0 ? 0 : t / k->width;
+}
+
+/* counters_sum_node - the sum of the buckets in the window ending at now */
+static uint64_t
+counters_sum_node(const struct counters_class *k, const struct counters_node *n, int64_t now)
+{
+	const uint32_t *b = (const uint32_t *)n->data;
+	int64_t cur = counters_bucket(k, now), lo, hi, i;
+	uint64_t sum = 0;
+
+	if (n->head == INT64_MIN)
+		return 0;
+	lo = cur - k->size > n->head - k->size ? cur - k->size : n->head - k->size;
+	hi = cur < n->head ? cur : n->head;
+	if (lo < 0)
+		lo = 0;
+	for (i = lo; i <= hi; i++)
+		sum += b[i % (k->size + 1)];
+	return sum;
+}
+
+/* counters_add - add n to (cls, key) at time now_usec */
+int
+counters_add(struct counters *c, unsigned cls, const char *key, uint64_t n, int64_t now_usec,
+    uint64_t *ret_sum)
+{
+	const struct counters_class *k;
+	struct counters_node *node;
+	uint32_t *b;
+	int64_t idx, i;
+	unsigned slots;
+	int r;
+
+	if (cls >= c->n_classes || c->classes[cls].type != COUNTERS_SUM)
+		return -EINVAL;
+	k = &c->classes[cls];
+	if ((r = counters_node_get(c, cls, key, &node)) < 0)
+		return r;
+	b = (uint32_t *)node->data;
+	slots = k->size + 1;
+	idx = counters_bucket(k, now_usec);
+	if (node->head == INT64_MIN || idx - node->head >= slots) {
+		memset(b, 0, slots * sizeof(*b));
+		node->head = idx;
+	} else if (idx > node->head) {
+		for (i = node->head + 1; i <= idx; i++)
+			b[i % slots] = 0;
+		node->head = idx;
+	}
+	if (node->head - idx < slots) {
+		uint64_t v = b[idx % slots] + n;
+
+		b[idx % slots] = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+	}
+	c->updates++;
+	if (ret_sum != NULL)
+		*ret_sum = counters_sum_node(k, node, now_usec);
+	return 0;
+}
+
+/* counters_get - the sum of (cls, key) over the window ending at now_usec */
+uint64_t
+counters_get(struct counters *c, unsigned cls, const char *key, int64_t now_usec)
+{
+	const struct counters_node *n;
+
+	if (cls >= c->n_classes || c->classes[cls].type != COUNTERS_SUM)
+		return 0;
+	if ((n = counters_lookup(c, cls, key)) == NULL)
+		return 0;
+	return counters_sum_node(&c->classes[cls], n, now_usec);
+}
+
+/* -------------------------------------------------------------- distinct */
+
+/* counters_distinct_node - values of n seen within the window ending at now */
+static unsigned
+counters_distinct_node(const struct counters_class *k, const struct counters_node *n,
+    int64_t now)
+{
+	const struct counters_seen *s = (const struct counters_seen *)n->data;
+	unsigned count = 0;
+
+	for (uint32_t i = 0; i < n->n; i++)
+		if (now - s[i].at < k->window)
+			count++;
+	return count;
+}
+
+/* counters_add_distinct - note that key was seen with value at now_usec */
+int
+counters_add_distinct(struct counters *c, unsigned cls, const char *key, const char *value,
+    int64_t now_usec, unsigned *ret_count)
+{
+	const struct counters_class *k;
+	struct counters_node *node;
+	struct counters_seen *s;
+	uint64_t vh;
+	uint32_t i, victim = 0;
+	int r;
+
+	if (cls >= c->n_classes || c->classes[cls].type != COUNTERS_DISTINCT)
+		return -EINVAL;
+	k = &c->classes[cls];
+	if ((r = counters_node_get(c, cls, key, &node)) < 0)
+		return r;
+	s = (struct counters_seen *)node->data;
+	vh = counters_siphash(c->k0, c->k1, value, strlen(value));
+	for (i = 0; i < node->n; i++) {
+		if (s[i].hash == vh)
+			break;
+		if (s[i].at < s[victim].at)
+			victim = i;
+	}
+	if (i < node->n) {
+		if (now_usec > s[i].at)
+			s[i].at = now_usec;
+	} else if (node->n < k->size) {
+		s[node->n].hash = vh;
+		s[node->n++].at = now_usec;
+	} else if (now_usec > s[victim].at) {
+		s[victim].hash = vh;
+		s[victim].at = now_usec;
+	}
+	c->updates++;
+	if (ret_count != NULL)
+		*ret_count = counters_distinct_node(k, node, now_usec);
+	return 0;
+}
+
+/* counters_distinct - distinct values of (cls, key) within the window ending at now_usec */
+unsigned
+counters_distinct(struct counters *c, unsigned cls, const char *key, int64_t now_usec)
+{
+	const struct counters_node *n;
+
+	if (cls >= c->n_classes || c->classes[cls].type != COUNTERS_DISTINCT)
+		return 0;
+	if ((n = counters_lookup(c, cls, key)) == NULL)
+		return 0;
+	return counters_distinct_node(&c->classes[cls], n, now_usec);
+}
+
+/* counters_get_stats - sizes and eviction count */
+void
+counters_get_stats(const struct counters *c, struct counters_stats *ret)
+{
+	ret->keys = c->n_keys;
+	ret->bytes = c->bytes;
+	ret->cap = c->cap;
+	ret->evictions = c->evictions;
+	ret->updates = c->updates;
+	ret->classes = c->n_classes;
+}
+
+/* ---------------------------------------------------------------- prefixes */
+
+/* counters_mask - clear the bits of a beyond the first len */
+static void
+counters_mask(unsigned char *a, size_t bytes, unsigned len)
+{
+	for (size_t i = 0; i < bytes; i++) {
+		unsigned bit = (unsigned)i * 8;
+
+		if (bit >= len)
+			a[i] = 0;
+		else if (len - bit < 8)
+			a[i] &= (unsigned char)(0xff00 >> (len - bit));
+	}
+}
+
+/* counters_net_key - "network/len" of an address: the client_net key */
+int
+counters_net_key(const char *ip, unsigned v4_len, unsigned v6_len, char *buf, size_t size)
+{
+	unsigned char a[16];
+	char text[INET6_ADDRSTRLEN];
+	int family = AF_INET, n;
+	unsigned len = v4_len;
+
+	if (v4_len > 32 || v6_len > 128)
+		return -EINVAL;
+	if (inet_pton(AF_INET, ip, a) != 1) {
+		static const unsigned char mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+		if (inet_pton(AF_INET6, ip, a) != 1)
+			return -EINVAL;
+		if (memcmp(a, mapped, sizeof(mapped)) == 0) {
+			memmove(a, a + 12, 4);	/* ::ffff:a.b.c.d is the IPv4 client */
+		} else {
+			family = AF_INET6;
+			len = v6_len;
+		}
+	}
+	counters_mask(a, family == AF_INET ? 4 : 16, len);
+	if (inet_ntop(family, a, text, sizeof(text)) == NULL)
+		return -EINVAL;
+	n = snprintf(buf, size, "%s/%u", text, len);
+	if (n < 0 || (size_t)n >= size)
+		return -ENOBUFS;
+	return n;
+}

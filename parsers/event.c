@@ -185,7 +185,7 @@ struct out {
 	int overflow;
 };
 
-static void
+static inline void
 out_mem(struct out *o, const char *s, size_t len)
 {
 	if (o->overflow || (size_t)(o->end - o->p) <= len) {
@@ -196,16 +196,20 @@ out_mem(struct out *o, const char *s, size_t len)
 	o->p += len;
 }
 
-static void
+static inline void
 out_str(struct out *o, const char *s)
 {
 	out_mem(o, s, strlen(s));
 }
 
-static void
+static inline void
 out_char(struct out *o, char c)
 {
-	out_mem(o, &c, 1);
+	if (o->overflow || o->p + 1 >= o->end) {
+		o->overflow = 1;
+		return;
+	}
+	*o->p++ = c;
 }
 
 /* utf8_seq_len - length of a valid UTF-8 sequence at s, 0 if invalid */

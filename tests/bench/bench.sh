@@ -11,6 +11,8 @@
 #	  - the baseline: tests/bench/linesplit.c (read(2) + memchr(3) line
 #	    splitting), compiled here with cc -O2; best of 3;
 #	  - `mxledger parse --year 2026 FILE > /dev/null`; best of 2;
+#	  - the same with --format none (recognising without rendering JSON),
+#	    to show what the parsing costs apart from the output; best of 2;
 #	  - `mxledger ingest` of FILE into a fresh database; once per size;
 #	and prints lines/s, the ratio to the baseline and the peak RSS
 #	(/usr/bin/time -v) at both sizes, to show that memory stays flat.
@@ -125,6 +127,8 @@ for size in small large; do
 
 	best_of 2 "$tmp/r.txt" "$MXLEDGER" parse --year 2026 "$log"
 	row "parse-$size" "$lines" "$tmp/r.txt"
+	best_of 2 "$tmp/r.txt" "$MXLEDGER" parse --format none --year 2026 "$log"
+	row "parsenone-$size" "$lines" "$tmp/r.txt"
 	"$MXLEDGER" parse --year 2026 --stats "$log" 2>"$tmp/stats.txt" >/dev/null
 	echo "bench: parse --stats: $(grep '^lines ' "$tmp/stats.txt" | tail -1)"
 

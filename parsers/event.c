@@ -141,7 +141,7 @@ int
 event_format_ts(int64_t ts_usec, char *buf, size_t size)
 {
 	static __thread int64_t cached_secs = INT64_MIN;
-	static __thread char cached[20];	/* "YYYY-MM-DDTHH:MM:SS" */
+	static __thread char cached[64];	/* "YYYY-MM-DDTHH:MM:SS"; room for what -Wformat fears */
 	int64_t secs;
 	long usec;
 

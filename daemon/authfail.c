@@ -9,8 +9,9 @@
  * DESCRIPTION
  *	Two set-associative caches (AUTHFAIL_WAYS entries per set, the set
  *	chosen by an FNV-1a hash): sessions by Dovecot session id, and
- *	clients by address, each client holding a short queue of unpaired
- *	SMTP-side lines (smtpd failures, session-less lookups). Lookups
+ *	clients by address, each client holding a short queue of SMTP AUTH
+ *	attempts still waiting for lines (smtpd failures, session-less
+ *	lookups, auth-policy reports), a bit per side seen. Lookups
  *	compare the hash and the stored id; an entry past its lifetime is
  *	free. A full set gives up its least recently used entry. Every
  *	operation touches one set: O(AUTHFAIL_WAYS).
@@ -41,22 +42,26 @@ enum authfail_state {
 struct authfail_session {
 	uint64_t hash;
 	int64_t at;			/* last line of the session */
-	uint32_t lookups;		/* failures counted from lookup lines */
+	uint32_t lookups;		/* failures seen in lookup lines */
+	uint32_t reported;		/* failures seen in auth-policy reports */
 	uint32_t credit;		/* CLOSED: late lookups already counted by the summary */
 	int state;
 	char id[AUTHFAIL_SESSION_ID_MAX];
 };
 
+/* Who said an SMTP AUTH attempt failed; one attempt has at most one line of each. */
 enum authfail_side {
 	AUTHFAIL_SMTPD = 1,		/* smtpd "SASL ... authentication failed" */
-	AUTHFAIL_LOOKUP,		/* Dovecot auth lookup without session id */
+	AUTHFAIL_LOOKUP = 2,		/* Dovecot auth lookup without session id */
+	AUTHFAIL_REPORT = 4,		/* Dovecot's auth-policy report (auth_policy.c) */
 };
 
+/* One SMTP AUTH attempt that may still get lines from the other sides. */
 struct authfail_line {
 	int64_t at;
 	uint64_t user;			/* hash of the lower-cased user, 0 unknown */
 	uint64_t local;			/* ... of its local part */
-	int side;
+	int sides;			/* the lines seen, AUTHFAIL_* bits */
 };
 
 struct authfail_client {
@@ -72,6 +77,7 @@ struct authfail {
 	struct authfail_session *sessions;
 	struct authfail_client *clients;
 	struct authfail_stats stats;
+	int reports;			/* auth-policy reports come: attempts have 3 lines */
 };
 
 /* authfail_sets - sets for about n entries: a power of two, at least 1 */
@@ -168,11 +174,23 @@ authfail_session(struct authfail *af, const char *id, int64_t t, int create)
 	return victim;
 }
 
-/* authfail_session_lookup - one failed attempt of an IMAP/POP3 session */
+/* authfail_seen - failures a session's lookup lines or reports showed, whichever more */
+static uint32_t
+authfail_seen(const struct authfail_session *e)
+{
+	return e->lookups > e->reported ? e->lookups : e->reported;
+}
+
+/*
+ * authfail_session_lookup - one failed attempt of an IMAP/POP3 session, from
+ * Dovecot's auth line or (report) its auth-policy report: the two stand for the
+ * same attempts, so an open session counts whichever of them saw more.
+ */
 static int
-authfail_session_lookup(struct authfail *af, const char *id, int n, int64_t t)
+authfail_session_lookup(struct authfail *af, const char *id, int n, int64_t t, int report)
 {
 	struct authfail_session *e = authfail_session(af, id, t, 1);
+	uint32_t before;
 
 	if (e->state == AUTHFAIL_CLOSED && e->credit > 0) {
 		e->credit--;		/* the summary already counted this one */
@@ -181,10 +199,16 @@ authfail_session_lookup(struct authfail *af, const char *id, int n, int64_t t)
 	}
 	if (e->state == AUTHFAIL_CLOSED)
 		return n;		/* beyond what the summary said: count it */
-	e->lookups += (uint32_t)n;
+	before = authfail_seen(e);
+	if (report)
+		e->reported += (uint32_t)n;
+	else
+		e->lookups += (uint32_t)n;
 	if (t > e->at)
 		e->at = t;
-	return n;
+	if (authfail_seen(e) == before)
+		af->stats.absorbed++;
+	return (int)(authfail_seen(e) - before);
 }
 
 /* authfail_session_summary - the login process's "auth failed, N attempts" */
@@ -192,7 +216,7 @@ static int
 authfail_session_summary(struct authfail *af, const char *id, int attempts, int64_t t)
 {
 	struct authfail_session *e = authfail_session(af, id, t, 1);
-	int seen = (int)e->lookups, extra;
+	int seen = (int)authfail_seen(e), extra;
 
 	if (e->state == AUTHFAIL_CLOSED) {	/* a second summary for one session: not ours */
 		af->stats.absorbed++;
@@ -253,12 +277,24 @@ authfail_users_match(const struct authfail_line *a, const struct authfail_line *
 	return a->user == b->user || a->local == b->local;
 }
 
-/* authfail_pair - an SMTP-side line: 0 if it completes a waiting line of the other side */
+/* authfail_complete - every line an attempt can have was seen */
+static int
+authfail_complete(const struct authfail *af, int sides)
+{
+	int all = AUTHFAIL_SMTPD | AUTHFAIL_LOOKUP | (af->reports ? AUTHFAIL_REPORT : 0);
+
+	return (sides & all) == all;
+}
+
+/*
+ * authfail_pair - an SMTP AUTH line: 0 if it is another line of an attempt
+ * waiting for it (a line of this side not seen yet), else 1 and it waits.
+ */
 static int
 authfail_pair(struct authfail *af, const struct mx_event *ev, int side, int64_t t)
 {
 	struct authfail_client *e = authfail_client(af, ev->client_ip, t);
-	struct authfail_line l = { .at = t, .side = side };
+	struct authfail_line l = { .at = t, .sides = side };
 	unsigned i, k;
 
 	if (ev->user != NULL && *ev->user != '\0') {
@@ -269,15 +305,18 @@ authfail_pair(struct authfail *af, const struct mx_event *ev, int side, int64_t 
 		const struct authfail_line *w = &e->q[i];
 		int64_t d = t > w->at ? t - w->at : w->at - t;
 
-		if (w->side != side && d <= AUTHFAIL_PAIR_USEC && authfail_users_match(w, &l))
+		if (!(w->sides & side) && d <= AUTHFAIL_PAIR_USEC && authfail_users_match(w, &l))
 			break;
 	}
 	if (t > e->at)
 		e->at = t;
 	if (i < e->n) {
-		for (k = i; k + 1 < e->n; k++)
-			e->q[k] = e->q[k + 1];
-		e->n--;
+		e->q[i].sides |= side;
+		if (authfail_complete(af, e->q[i].sides)) {
+			for (k = i; k + 1 < e->n; k++)
+				e->q[k] = e->q[k + 1];
+			e->n--;
+		}
 		af->stats.absorbed++;
 		return 0;
 	}
@@ -304,19 +343,29 @@ authfail_is_smtpd(const struct mx_event *ev)
 	return ev->daemon != NULL && strcmp(ev->daemon, "smtpd") == 0;
 }
 
+/* authfail_is_report - Dovecot's auth-policy report of a failed attempt */
+static int
+authfail_is_report(const struct mx_event *ev)
+{
+	return ev->daemon != NULL && strcmp(ev->daemon, AUTHFAIL_REPORT_DAEMON) == 0;
+}
+
 /* authfail_count - the failures one event adds */
 static int
 authfail_count(struct authfail *af, const struct mx_event *ev, int64_t t)
 {
 	int n = ev->attempts > 0 ? ev->attempts : 1;
+	int report = authfail_is_report(ev);
 
 	switch (ev->kind) {
 	case MX_EVENT_AUTH_LOOKUP_FAILURE:
+		if (report)
+			af->reports = 1;
 		if (ev->session != NULL)
-			return authfail_session_lookup(af, ev->session, n, t);
+			return authfail_session_lookup(af, ev->session, n, t, report);
 		if (ev->client_ip == NULL || n > 1)
 			return n;	/* a summary ("N Time(s)") cannot be paired */
-		return authfail_pair(af, ev, AUTHFAIL_LOOKUP, t);
+		return authfail_pair(af, ev, report ? AUTHFAIL_REPORT : AUTHFAIL_LOOKUP, t);
 	case MX_EVENT_AUTH_FAILURE:
 		if (authfail_is_smtpd(ev))
 			return ev->client_ip != NULL && n == 1 ?

@@ -11,8 +11,9 @@
  *	Reads the configuration file (MX_CONFIG_DEFAULT_PATH unless --config
  *	names one) as `mxledger run` would, prints every error as
  *	"file:line: message" on stderr, and on success prints the normalised
- *	configuration (every setting, defaults included, re-readable) on
- *	stdout, unless --quiet.
+ *	configuration (every setting, defaults included, re-readable; the
+ *	policy block and the rules one condition per line, lists merged,
+ *	actions upper-cased) on stdout, unless --quiet.
  *
  *	A missing default file is not an error (the built-in defaults are
  *	printed); a file named with --config must exist. Any configuration

@@ -10,6 +10,12 @@
  *	notifications. It never forks: systemd (Type=notify) or a terminal
  *	runs it in the foreground.
  *
+ *	With a policy block that has a listener (or socket-activation yes)
+ *	the Postfix policy service runs beside it, in a thread of its own
+ *	(run_policy.c): its counters are rebuilt from the database before it
+ *	answers, every event parsed here is passed to it, and the decisions
+ *	it sends back are logged and stored here, after the events' commits.
+ *
  *	Lines and journal entries go through ingest.c into one open
  *	transaction; it is committed together with the input positions when
  *	batch_events events are pending or batch_msec after the first
@@ -28,20 +34,24 @@
  *	file:line). The log level, batch sizes, retention, time zone and proxy
  *	settings apply at once; inputs that changed are closed and opened again
  *	from their stored positions, unchanged inputs go on undisturbed; a new
- *	database path needs a restart.
+ *	database path needs a restart. New rules take effect at once, keeping
+ *	the counters (run_policy.c says what is kept and what is rebuilt).
  *
  *	systemd: READY=1 once the inputs are set up, STATUS= with the totals
  *	every RUN_STATUS_USEC, WATCHDOG=1 at half the watchdog interval,
  *	RELOADING=1 (with MONOTONIC_USEC) around a reload and STOPPING=1 at
- *	exit. Events older than retention are pruned a minute after start and
- *	then hourly, after a commit, in their own transaction.
+ *	exit. Events (and policy decisions) older than retention are pruned a
+ *	minute after start and then hourly, after a commit, in their own
+ *	transactions.
  * RETURNS
  *	0 after SIGTERM/SIGINT; EX_USAGE (64) for bad arguments, EX_CONFIG (78)
  *	for a bad configuration, EX_CANTCREAT (73) when the database cannot be
  *	opened, EX_NOINPUT (66) when no input could be set up, EX_OSERR (71)
- *	when the event loop cannot be built.
+ *	when the event loop or the policy service (its listeners) cannot be
+ *	set up.
  * SEE ALSO
- *	run.h, run_input.c (the inputs), ingest.h, store.h, mxledger(8),
+ *	run.h, run_input.c (the inputs), run_policy.c (the policy service),
+ *	ingest.h, store.h, mxledger(8),
  *	sd_notify(3), tests/journal.sh, tests/crash.sh
  */
 #include <errno.h>
@@ -60,6 +70,7 @@
 #include "clock.h"
 #include "cmd.h"
 #include "config.h"
+#include "history.h"
 #include "ingest.h"
 #include "log.h"
 #include "run.h"
@@ -177,8 +188,12 @@ run_fail(struct run *run, int error)
 	run_arm_retry(run);
 }
 
-/* run_flush - commit what is pending (or handle a callback's error); -errno on failure */
-static int
+/*
+ * run_flush - commit what is pending (or handle a callback's error); -errno on
+ * failure. The policy's decisions follow in a transaction of their own: their
+ * failure is the policy's business (run_policy.c), never a reason to rewind.
+ */
+int
 run_flush(struct run *run)
 {
 	uint64_t commits = ingest_get_stats(run->ig)->commits;
@@ -198,7 +213,16 @@ run_flush(struct run *run)
 		run->failing = 0;
 		run->fail_error = 0;
 	}
+	(void)run_policy_flush(run);
 	return 0;
+}
+
+/* run_schedule_flush - commit within batch_msec (something is waiting to be stored) */
+void
+run_schedule_flush(struct run *run)
+{
+	if (sd_event_source_get_enabled(run->flush_timer, NULL) == 0)
+		(void)run_timer_in(run, run->flush_timer, (uint64_t)run->cfg->batch_msec * 1000);
 }
 
 /* run_after_ingest - after each line: note an error, or commit when the batch is full */
@@ -251,12 +275,14 @@ static void
 run_notify_status(struct run *run)
 {
 	const struct ingest_stats *s = ingest_get_stats(run->ig);
+	char policy[128];
 
+	run_policy_status(run, policy, sizeof(policy));
 	sd_notifyf(0, "STATUS=%zu input%s; %" PRIu64 " lines, %" PRIu64 " events, %" PRIu64
-	    " stored%s%s", run->n_inputs, run->n_inputs == 1 ? "" : "s",
+	    " stored%s%s%s", run->n_inputs, run->n_inputs == 1 ? "" : "s",
 	    run->base_lines + s->lines, run->base_events + s->events,
 	    run->base_stored + s->stored, run->failing ? "; database failing: " : "",
-	    run->failing ? run_store_error(run->fail_error) : "");
+	    run->failing ? run_store_error(run->fail_error) : "", policy);
 }
 
 static int
@@ -298,6 +324,13 @@ run_on_prune(sd_event_source *s, uint64_t usec, void *ud)
 		log_info("retention: removed %" PRId64 " events older than %" PRId64 " %s",
 		    deleted, run->cfg->retention_sec % 86400 == 0 ? run->cfg->retention_sec / 86400 :
 		    run->cfg->retention_sec, run->cfg->retention_sec % 86400 == 0 ? "days" : "s");
+	r = history_prune_decisions(run->st, clock_now_usec() - run->cfg->retention_sec * 1000000,
+	    &deleted);
+	if (r < 0)
+		log_warning("retention: pruning decisions failed: %s; trying again in an hour",
+		    strerror(-r));
+	else if (deleted > 0)
+		log_info("retention: removed %" PRId64 " policy decisions", deleted);
 	return 0;
 }
 
@@ -341,7 +374,7 @@ run_on_hup(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64, (uint64_t)clock_mono_usec());
 	log_info("config: reloading %s", run->config_path);
 	r = config_load(run->config_path, run->config_must_exist, &cfg);
-	if (r < 0 || ingest_new(cfg, run->st, NULL, NULL, &ig) < 0) {
+	if (r < 0 || ingest_new(cfg, run->st, run_policy_event, run, &ig) < 0) {
 		log_err("config: reloading %s failed; keeping the running configuration",
 		    run->config_path);
 		config_free(cfg);
@@ -362,6 +395,8 @@ run_on_hup(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
 	config_free(run->cfg);
 	run->cfg = cfg;
 	run_apply(run, cfg);
+	if (run_policy_reload(run, cfg) < 0)
+		log_err("config: the policy service could not take the new configuration");
 	if (run_inputs_sync(run, cfg, &kept, &added, &removed) < 0)
 		log_err("config: out of memory while reopening inputs");
 	log_notice("config: reloaded: %zu inputs (%zu kept, %zu added, %zu removed)",
@@ -430,6 +465,7 @@ run_setup_loop(struct run *run)
 static void
 run_teardown(struct run *run)
 {
+	run_policy_stop(run);
 	run_inputs_free(run);
 	sd_event_source_disable_unref(run->flush_defer);
 	sd_event_source_disable_unref(run->flush_timer);
@@ -520,11 +556,17 @@ cmd_run(int argc, char **argv)
 		status = EX_CANTCREAT;
 		goto out;
 	}
-	r = ingest_new(run.cfg, run.st, NULL, NULL, &run.ig);
+	r = ingest_new(run.cfg, run.st, run_policy_event, &run, &run.ig);
 	if (r >= 0)
 		r = run_setup_loop(&run);
 	if (r < 0) {
 		log_err("run: cannot set up the event loop: %s", strerror(-r));
+		status = EX_OSERR;
+		goto out;
+	}
+	/* after the signals are blocked (the thread inherits the mask), before any input */
+	if (run_policy_start(&run, run.cfg) < 0) {
+		log_err("run: the policy service could not start; exiting");
 		status = EX_OSERR;
 		goto out;
 	}
@@ -547,6 +589,7 @@ cmd_run(int argc, char **argv)
 	if (r < 0)
 		log_err("store: final commit failed: %s; uncommitted lines will be read again "
 		    "at the next start", strerror(-r));
+	run_policy_stop(&run);		/* joins the thread, stores its last decisions */
 	status = 0;
 out:
 	run_teardown(&run);

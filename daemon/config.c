@@ -12,12 +12,14 @@
  *	struct mx_config *config_default(void);
  *	void config_print(const struct mx_config *cfg, FILE *f);
  *	struct mx_config *config_free(struct mx_config *cfg);
+ *	(config_rules_new() and config_policy_enabled() are in config_policy.c)
  * DESCRIPTION
  *	config_tree.c reads the syntax and hands over each top-level statement
  *	(with its { block } as a tree) in file order; here a table of
  *	keywords, one handler each, checks it and fills struct mx_config. A
- *	new statement (the `rule NAME { ... }` blocks of a later release) is
- *	one more row in config_keywords[] whose handler walks its own block.
+ *	new statement is one more row in config_keywords[] whose handler walks
+ *	its own block; the policy service's statements (policy, rule,
+ *	auth-policy) are handled in config_policy.c.
  *
  *	Every problem is printed as "file:line: message" on the error stream
  *	and reading goes on, so one run shows all of them; a statement with an
@@ -27,7 +29,8 @@
  *	MX_CONFIG_MAIL_LOG if it exists at load time, otherwise the journal.
  *
  *	config_print() writes every setting, defaults included, in the same
- *	syntax; its output read back prints the same again.
+ *	syntax (the policy block and the rules normalised, config_policy.c);
+ *	its output read back prints the same again.
  * RETURNS
  *	0 with *ret set; -EINVAL after printing the errors of an invalid file;
  *	-errno (after printing "path: cannot open: reason") when the file named
@@ -48,7 +51,9 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_impl.h"
 #include "config_tree.h"
+#include "rules.h"
 #include "store.h"
 
 /* Each input holds an inotify watch or a journal handle. */
@@ -64,16 +69,8 @@
 #define CONFIG_DEFAULT_RETENTION	(90LL * 86400)
 #define CONFIG_DEFAULT_LISTENERS	"*proxy*"
 
-#define CONFIG_N(a)	(sizeof(a) / sizeof((a)[0]))
 
-/* State of one load. */
-struct config_reader {
-	struct config_diag d;
-	struct mx_config *cfg;		/* being filled */
-	int nomem;
-	const char *seen_file[16];	/* where each singleton was first set */
-	unsigned seen_line[16];
-};
+#define CONFIG_N(a)	(sizeof(a) / sizeof((a)[0]))
 
 typedef void (*config_handler)(struct config_reader *c, const struct config_stmt *st);
 
@@ -104,6 +101,9 @@ static const struct config_keyword config_keywords[] = {
 	{ "retention", config_apply_retention, 1 },
 	{ "timezone", config_apply_timezone, 1 },
 	{ "log-level", config_apply_log_level, 1 },
+	{ "policy", config_apply_policy, 1 },
+	{ "rule", config_apply_rule, 0 },
+	{ "auth-policy", config_apply_auth_policy, 1 },
 };
 
 static const struct {
@@ -119,12 +119,11 @@ static const char *const config_start_names[] = {
 	[MX_START_BEGINNING] = "beginning",
 };
 
-#define config_error(c, file, line, ...)	config_tree_error(&(c)->d, file, line, __VA_ARGS__)
 
 /* --------------------------------------------------------------- values */
 
 /* config_parse_uint - a plain decimal number, at most max */
-static int
+int
 config_parse_uint(const char *s, unsigned long long max, unsigned long long *ret)
 {
 	unsigned long long v = 0;
@@ -149,7 +148,7 @@ config_parse_uint(const char *s, unsigned long long max, unsigned long long *ret
  * milliseconds. Units: ms s m h d w. Returns -EINVAL for a malformed one,
  * -ERANGE beyond CONFIG_RETENTION_MAX.
  */
-static int
+int
 config_parse_duration(const char *s, unsigned long long *ret_msec)
 {
 	static const struct {
@@ -195,7 +194,7 @@ config_parse_duration(const char *s, unsigned long long *ret_msec)
 }
 
 /* config_format_duration - milliseconds in the largest unit that is exact */
-static void
+void
 config_format_duration(unsigned long long msec, char *buf, size_t size)
 {
 	static const struct {
@@ -239,7 +238,7 @@ config_timezone_ok(const char *tz)
 /* ------------------------------------------------------------ statements */
 
 /* config_want_args - check the argument count and that there is no block */
-static int
+int
 config_want_args(struct config_reader *c, const struct config_stmt *st, size_t min, size_t max)
 {
 	if (st->has_block) {
@@ -264,7 +263,7 @@ config_want_args(struct config_reader *c, const struct config_stmt *st, size_t m
 }
 
 /* config_set_string - replace an owned string */
-static int
+int
 config_set_string(struct config_reader *c, char **field, const char *value)
 {
 	char *s = strdup(value);
@@ -279,7 +278,7 @@ config_set_string(struct config_reader *c, char **field, const char *value)
 }
 
 /* config_absolute - paths must be absolute: a daemon's cwd is "/" anyway */
-static int
+int
 config_absolute(struct config_reader *c, const struct config_stmt *st, const char *what,
     const char *path)
 {
@@ -299,7 +298,7 @@ config_apply_database(struct config_reader *c, const struct config_stmt *st)
 }
 
 /* config_enum - the index of value in names[], or report and return -EINVAL */
-static int
+int
 config_enum(struct config_reader *c, const struct config_stmt *st, const char *value,
     const char *const *names, size_t n)
 {
@@ -534,7 +533,7 @@ config_apply_input(struct config_reader *c, const struct config_stmt *st)
 }
 
 /* config_free_strv - free a NULL-terminated list of strings */
-static void
+void
 config_free_strv(char **v)
 {
 	for (size_t i = 0; v != NULL && v[i] != NULL; i++)
@@ -619,7 +618,7 @@ config_apply_batch_events(struct config_reader *c, const struct config_stmt *st)
 }
 
 /* config_duration_arg - parse a duration argument, reporting a malformed one */
-static int
+int
 config_duration_arg(struct config_reader *c, const struct config_stmt *st,
     unsigned long long *ret_msec)
 {
@@ -716,6 +715,8 @@ config_new(void)
 	cfg->batch_msec = CONFIG_DEFAULT_BATCH_MSEC;
 	cfg->retention_sec = CONFIG_DEFAULT_RETENTION;
 	cfg->log_level = LOG_INFO;
+	if (config_policy_init(cfg) < 0)
+		return config_free(cfg);
 	return cfg;
 }
 
@@ -770,6 +771,7 @@ config_free(struct mx_config *cfg)
 	free(cfg->path);
 	free(cfg->database);
 	free(cfg->timezone);
+	config_policy_done(cfg);
 	free(cfg);
 	return NULL;
 }
@@ -814,6 +816,8 @@ config_build(const char *name, const char *text, size_t len, FILE *err,
 	if ((c.cfg = config_new()) == NULL)
 		return -ENOMEM;
 	r = config_tree_parse(&c.d, name, text, len, config_apply, &c);
+	if (r == 0)
+		r = config_policy_finish(&c);
 	if (r == 0 && c.d.n_errors > 0)
 		r = -EINVAL;
 	if (r == 0 && c.cfg->n_inputs == 0)
@@ -873,7 +877,7 @@ config_load(const char *path, int must_exist, struct mx_config **ret)
 /* ---------------------------------------------------------------- print */
 
 /* config_print_string - a quoted string with \" and \\ escaped */
-static void
+void
 config_print_string(FILE *f, const char *s)
 {
 	fputc('"', f);
@@ -954,4 +958,5 @@ config_print(const struct mx_config *cfg, FILE *f)
 		if (config_levels[i].level == cfg->log_level)
 			level = config_levels[i].name;
 	fprintf(f, "log-level %s\n", level);
+	config_policy_print(cfg, f);
 }

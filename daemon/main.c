@@ -27,6 +27,9 @@ static const struct command commands[] = {
 	{ "parse", cmd_parse, "print the events of log files as JSON lines or TSV" },
 	{ "ingest", cmd_ingest, "backfill log files (plain or gzip) into the database" },
 	{ "check-config", cmd_check_config, "validate the configuration and print it normalised" },
+	{ "report", cmd_report, "reports: summary, ip, user, top, listeners, policy" },
+	{ "policy-test", cmd_policy_test, "decide policy requests read on stdin (rule, counters)" },
+	{ "policy-replay", cmd_policy_replay, "what a candidate rule set would have done to the history" },
 };
 
 static void

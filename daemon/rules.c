@@ -70,6 +70,7 @@ const char *const rules_history_names[RULES_HIST__MAX] = {
 static const char *const rules_op_names[] = { ">", ">=", "<", "<=" };
 static const char *const rules_states[] = {
 	"CONNECT", "EHLO", "HELO", "MAIL", "RCPT", "DATA", "END-OF-MESSAGE", "VRFY", "ETRN",
+	"AUTH",		/* Dovecot's auth-policy requests (auth_policy.h), not Postfix */
 };
 
 #define RULES_N(a)	(sizeof(a) / sizeof((a)[0]))

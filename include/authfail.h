@@ -49,6 +49,18 @@
  *	  (smtpd tempfail) stays counted once.
  *	- an auth_failure with neither session nor smtpd origin counts its
  *	  attempts (at least 1); everything else counts 0.
+ *	- Dovecot's auth-policy reports of failed logins (auth_policy.h:
+ *	  auth_lookup_failure events of daemon AUTHFAIL_REPORT_DAEMON, at the
+ *	  time the report came) stand for the auth process's line of the same
+ *	  attempt, which is logged only with auth_verbose = yes: in a session
+ *	  the larger of the two counts counts (a report and its auth line are
+ *	  one attempt, a report without auth line is one too), and without a
+ *	  session a report is a third side of the SMTP pairing: an attempt
+ *	  takes at most one line of each side. Either way every attempt counts
+ *	  once whether Dovecot logs per attempt or not and whether its log is
+ *	  read or not. (Until the first report, a pair of log lines is taken
+ *	  as a whole attempt: a first report arriving after both its log lines
+ *	  -- reports come at once, logs later, so hardly ever -- counts again.)
  *
  *	t_usec is the event's time (the caller passes now for events without
  *	one): windows here follow the log's clock, so a history replay at
@@ -92,6 +104,8 @@
 #define AUTHFAIL_PAIR_USEC	(15 * INT64_C(1000000))
 #define AUTHFAIL_SESSIONS_DEFAULT	4096
 #define AUTHFAIL_CLIENTS_DEFAULT	4096
+/* The daemon of events made from Dovecot's auth-policy reports (auth_policy.c). */
+#define AUTHFAIL_REPORT_DAEMON	"auth-policy"
 /* Dovecot session ids are 16-32 base64 characters. */
 #define AUTHFAIL_SESSION_ID_MAX		48
 

@@ -8,6 +8,9 @@
  *	int cmd_ingest(int argc, char **argv);
  *	int cmd_run(int argc, char **argv);
  *	int cmd_check_config(int argc, char **argv);
+ *	int cmd_report(int argc, char **argv);
+ *	int cmd_policy_test(int argc, char **argv);
+ *	int cmd_policy_replay(int argc, char **argv);
  * DESCRIPTION
  *	Each takes the arguments after the subcommand name (argv[0] is the
  *	subcommand), handles --help, --config PATH and (where it touches the
@@ -22,5 +25,8 @@ int cmd_parse(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_policy_test(int argc, char **argv);
+int cmd_policy_replay(int argc, char **argv);
 
 #endif

@@ -12,10 +12,13 @@
  *	struct mx_config *config_free(struct mx_config *cfg);
  *	void config_print(const struct mx_config *cfg, FILE *f);
  *	struct mx_config *config_default(void);
+ *	int config_rules_new(const struct mx_config *cfg, FILE *err,
+ *	    struct mx_rules **ret);
+ *	int config_policy_enabled(const struct mx_config *cfg);
  * DESCRIPTION
  *	The file is a list of statements, one per line: a keyword followed by
  *	arguments (words or "quoted strings"), "#" starts a comment, a block
- *	in { } groups statements (input blocks, and rules in later versions).
+ *	in { } groups statements (input, policy, auth-policy and rule blocks).
  *	`include "path"` reads another file. See mxledger.conf(5).
  *
  *	config_load() reads and validates everything, printing every error as
@@ -46,6 +49,9 @@
 #include "envelope.h"
 #include "program.h"
 
+struct config_stmt;	/* config_tree.h */
+struct mx_rules;	/* rules.h */
+
 #define MX_CONFIG_DEFAULT_PATH	SYSCONFDIR "/mxledger/mxledger.conf"
 /* The file followed when the configuration names no input (else the journal). */
 #define MX_CONFIG_MAIL_LOG	"/var/log/mail.log"
@@ -71,6 +77,40 @@ struct mx_input_conf {
 	unsigned line;
 };
 
+enum mx_listen_type {
+	MX_LISTEN_INET,
+	MX_LISTEN_UNIX,
+};
+
+/* policy { listen inet "HOST:PORT" } or policy { listen unix "PATH" { owner; group; mode } } */
+struct mx_listen_conf {
+	enum mx_listen_type type;
+	char *address;			/* "127.0.0.1:10040", "[::1]:10040", or an absolute path */
+	char *owner;			/* UNIX: user name, NULL = the daemon's */
+	char *group;			/* UNIX: group name, NULL = the daemon's */
+	unsigned mode;			/* UNIX: permission bits (default 0660) */
+	char *file;			/* where it was declared */
+	unsigned line;
+};
+
+/* The policy { } block (mxledger.conf(5) POLICY SERVICE); defaults when absent. */
+struct mx_policy_conf {
+	int present;			/* a policy block was read */
+	struct mx_listen_conf *listens;
+	size_t n_listens;
+	int socket_activation;		/* also take sockets passed by systemd */
+	unsigned max_connections;	/* default 4096 */
+	uint64_t idle_timeout_usec;	/* default 330 s (Postfix's max_idle is 300 s) */
+	size_t request_max;		/* bytes, default 16 KiB (POLICY_REQUEST_DEFAULT) */
+	int warn;			/* mode warn: every rule is a dry run */
+	char *fail_action;		/* normalised; NULL = "DUNNO" (fail open) */
+	unsigned net_v4, net_v6;	/* client_net prefix lengths (24, 64) */
+	size_t counters_memory;		/* cap of the counters, bytes (256 MiB) */
+	int64_t history_window_usec;	/* replayed from the database at start (1 d) */
+	char *file;			/* where the block was, NULL when absent */
+	unsigned line;
+};
+
 struct mx_config {
 	char *path;			/* file read, NULL for built-in defaults */
 	char *database;			/* NULL = store_default_path() */
@@ -82,6 +122,24 @@ struct mx_config {
 	int64_t retention_sec;		/* prune events older than this; 0 = keep (default 90d) */
 	char *timezone;			/* TZ for RFC 3164 timestamps; NULL = process TZ */
 	int log_level;			/* LOG_ERR..LOG_DEBUG (default LOG_INFO) */
+	struct mx_policy_conf policy;
+	/*
+	 * The `rule NAME { ... }` statements: checked and parsed into rules (not
+	 * bound; for printing and counting), and kept as statement copies in file
+	 * order (linked by ->next) for config_rules_new(), which gives every user
+	 * (the policy service, policy-test, a reload) a rule set of its own.
+	 */
+	struct mx_rules *rules;		/* never NULL in a loaded configuration */
+	struct config_stmt *rule_stmts;
+	/* auth-policy { listen "HOST:PORT" ... }: Dovecot's HTTP auth policy endpoint */
+	int auth_policy_present;	/* the block was read */
+	char *auth_policy_listen;	/* NULL = no endpoint */
+	int auth_policy_count_reports;	/* reports count (1, default) | ignore (0) */
+	unsigned auth_policy_defer_sec;	/* defer-delay: DEFER/4xx delay Dovecot (0 = refuse) */
+	char *auth_policy_api_key;	/* api-key; NULL = none required */
+	char *auth_policy_api_header;	/* api-header; NULL = "X-API-Key" */
+	char *auth_policy_file;		/* where the block was */
+	unsigned auth_policy_line;
 };
 
 int config_load(const char *path, int must_exist, struct mx_config **ret);
@@ -91,5 +149,17 @@ int config_parse_text(const char *name, const char *text, size_t len, FILE *err,
 struct mx_config *config_free(struct mx_config *cfg);
 struct mx_config *config_default(void);
 void config_print(const struct mx_config *cfg, FILE *f);
+/*
+ * A new, unbound rule set from cfg's rule statements with the policy
+ * block's mode, fail-action and network prefix applied. Messages (none for
+ * a configuration config_load() accepted) go to err (NULL = stderr).
+ * Returns 0, -EINVAL, -ENOMEM. The caller frees it with rules_free().
+ */
+int config_rules_new(const struct mx_config *cfg, FILE *err, struct mx_rules **ret);
+/*
+ * Whether `mxledger run` starts the policy service: a policy listener, socket
+ * activation, or an auth-policy block.
+ */
+int config_policy_enabled(const struct mx_config *cfg);
 
 #endif

@@ -36,7 +36,11 @@
  *	the same list keyword twice in a rule extends its list.
  *
  *	  protocol_state STATE...   CONNECT EHLO HELO MAIL RCPT DATA
- *	                            END-OF-MESSAGE VRFY ETRN (any case)
+ *	                            END-OF-MESSAGE VRFY ETRN (any case);
+ *	                            AUTH: Dovecot asking before a login
+ *	                            (auth_policy.h: client_address is the
+ *	                            client, sasl_username the login tried,
+ *	                            protocol_name IMAP, POP3, SMTP, ...)
  *	  protocol_name NAME...     SMTP ESMTP
  *	  server_port PORT...       the listener (Postfix >= 3.2)
  *	  server_address CIDR...    the listener's address (Postfix >= 3.2)

@@ -6,6 +6,10 @@
  *
  *	cmd_run.c:
  *	int run_after_ingest(struct run *run, int r);
+int run_flush(struct run *run);
+void run_schedule_flush(struct run *run);
+ *	int run_flush(struct run *run);
+ *	void run_schedule_flush(struct run *run);
  *
  *	run_input.c:
  *	int run_inputs_sync(struct run *run, const struct mx_config *cfg,
@@ -13,6 +17,14 @@
  *	void run_inputs_free(struct run *run);
  *	void run_inputs_pause(struct run *run, int paused);
  *	void run_inputs_rewind(struct run *run);
+ *
+ *	run_policy.c:
+ *	int run_policy_start(struct run *run, const struct mx_config *cfg);
+ *	void run_policy_stop(struct run *run);
+ *	int run_policy_reload(struct run *run, const struct mx_config *cfg);
+ *	int run_policy_event(void *ud, const struct mx_event *ev);
+ *	int run_policy_flush(struct run *run);
+ *	void run_policy_status(const struct run *run, char *buf, size_t size);
  * DESCRIPTION
  *	cmd_run.c owns the loop: options, commits and their failures, timers,
  *	signals, systemd notifications. run_input.c owns the inputs: one
@@ -30,6 +42,18 @@
  *	running, others are opened (errors logged with file:line) or closed.
  *	run_inputs_rewind() sends every input back to its committed position
  *	after ingest_rewind().
+ *
+ *	run_flush() commits what is pending now (the log events, then the
+ *	policy's decisions); run_schedule_flush() arms the batch timer.
+ *
+ *	run_policy.c owns the policy service: a thread with its own loop,
+ *	listeners and struct policy (run_policy_start(): only when the
+ *	configuration has a policy listener or socket activation; a no-op
+ *	otherwise), fed by run_policy_event() (ingest's emit hook, ud = the
+ *	run) and sending back the decisions that run_policy_flush() stores.
+ *	run_policy_stop() joins the thread and stores the last decisions.
+ *	run_policy_reload() applies a reloaded configuration (see
+ *	run_policy.c for what is kept).
  * RETURNS
  *	run_inputs_sync(): 0, or -ENOMEM.
  */
@@ -48,6 +72,7 @@
 #include "tail.h"
 
 struct run;
+struct run_policy;
 
 struct run_input {
 	struct run *run;
@@ -79,14 +104,24 @@ struct run {
 	int fail_error;
 	uint64_t retry_usec;
 	uint64_t watchdog_usec;
+	struct run_policy *policy;	/* the policy service; NULL when off */
 };
 
 int run_after_ingest(struct run *run, int r);
+int run_flush(struct run *run);
+void run_schedule_flush(struct run *run);
 
 int run_inputs_sync(struct run *run, const struct mx_config *cfg, size_t *ret_kept,
     size_t *ret_added, size_t *ret_removed);
 void run_inputs_free(struct run *run);
 void run_inputs_pause(struct run *run, int paused);
 void run_inputs_rewind(struct run *run);
+
+int run_policy_start(struct run *run, const struct mx_config *cfg);
+void run_policy_stop(struct run *run);
+int run_policy_reload(struct run *run, const struct mx_config *cfg);
+int run_policy_event(void *ud, const struct mx_event *ev);
+int run_policy_flush(struct run *run);
+void run_policy_status(const struct run *run, char *buf, size_t size);
 
 #endif

@@ -13,6 +13,7 @@
  */
 #include <check.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,6 +214,102 @@ START_TEST(full_tables_drop_old_entries_and_say_so)
 }
 END_TEST
 
+/*
+ * Dovecot's auth-policy reports (auth_policy.c) stand for the auth process's
+ * line of the same attempt. A step "R SECONDS IP USER SESSION|-" is a report
+ * at 02:22:00 + SECONDS; other steps are log lines.
+ */
+#define T0	INT64_C(1795314120)	/* 2026-11-22T02:22:00Z */
+
+static const struct rcase {
+	const char *name;
+	const char *steps[12];
+	const char *ip;
+	int want;
+} rcases[] = {
+	{ "IMAP, auth_verbose = yes: each attempt's report and auth line count once",
+	  { "R 28 192.0.2.136 heidi@example.net 7CoSJtRg/9fAAAKI", IMAP_L1,
+	    "R 32 192.0.2.136 grace@example.net 7CoSJtRg/9fAAAKI", IMAP_L2,
+	    IMAP_L3, "R 41 192.0.2.136 frank@example.net 7CoSJtRg/9fAAAKI", IMAP_SUM },
+	  "192.0.2.136", 3 },
+	{ "IMAP: auth lines read long after their reports are not counted again",
+	  { "R 28 192.0.2.136 heidi@example.net 7CoSJtRg/9fAAAKI",
+	    "R 32 192.0.2.136 grace@example.net 7CoSJtRg/9fAAAKI", IMAP_L1, IMAP_L2 },
+	  "192.0.2.136", 2 },
+	{ "IMAP, auth_verbose = no: reports and the session line count the attempts once",
+	  { "R 28 192.0.2.136 heidi@example.net 7CoSJtRg/9fAAAKI",
+	    "R 32 192.0.2.136 grace@example.net 7CoSJtRg/9fAAAKI",
+	    "R 41 192.0.2.136 frank@example.net 7CoSJtRg/9fAAAKI", IMAP_SUM },
+	  "192.0.2.136", 3 },
+	{ "IMAP fail then succeed, auth_verbose = no: the report is the only trace, and counts",
+	  { "R 116 192.0.2.191 frank@example.net AjpPK9RgM63AAAK/", OK_LOGIN },
+	  "192.0.2.191", 1 },
+	{ "SMTP AUTH, auth_verbose = yes: report, auth line and smtpd warning are one attempt",
+	  { "R 39 127.0.5.6 heidi@example.net -", SMTP_DOV, SMTP_PF }, "127.0.5.6", 1 },
+	{ "SMTP AUTH: the three lines in another order are still one attempt",
+	  { SMTP_DOV, "R 40 127.0.5.6 heidi@example.net -", SMTP_PF }, "127.0.5.6", 1 },
+	{ "SMTP AUTH: once reports came, a report after both log lines still joins them",
+	  { "R 10 127.0.5.6 heidi@example.net -", SMTP_PF, SMTP_DOV,
+	    "R 40 127.0.5.6 heidi@example.net -" }, "127.0.5.6", 2 },
+	{ "SMTP AUTH, auth_verbose = no: report and smtpd warning are one attempt",
+	  { "R 39 127.0.5.6 heidi@example.net -", SMTP_PF }, "127.0.5.6", 1 },
+	{ "two SMTP AUTH attempts of three lines each are two",
+	  { "R 61 203.0.113.193 root@example.net -",
+	    DOV193("02:23:01", "root@example.net", "unknown user"),
+	    PF193("02:23:01", "root@example.net", UNAVAIL),
+	    "R 62 203.0.113.193 heidi@example.net -",
+	    DOV193("02:23:02", "heidi@example.net", "Password mismatch"),
+	    PF193("02:23:02", "heidi@example.net", UNAVAIL) }, "203.0.113.193", 2 },
+	{ "reports alone (no log read) count one each",
+	  { "R 39 127.0.5.6 heidi@example.net -", "R 45 127.0.5.6 heidi@example.net -",
+	    "R 50 127.0.5.6 heidi@example.net -" }, "127.0.5.6", 3 },
+};
+
+/* rstep - one step of rcases: a report event or a parsed log line, into ev */
+static void
+rstep(const char *step, struct mx_event *ev)
+{
+	static char ip[64], user[128], session[64];
+	long sec;
+
+	if (step[0] != 'R' || step[1] != ' ') {
+		ck_assert_msg(tst_parse_line(step, ev) == 1, "not parsed: %s", step);
+		return;
+	}
+	ck_assert_int_eq(sscanf(step, "R %ld %63s %127s %63s", &sec, ip, user, session), 4);
+	memset(ev, 0, offsetof(struct mx_event, arena));
+	ev->kind = MX_EVENT_AUTH_LOOKUP_FAILURE;
+	ev->ts_usec = (T0 + sec) * 1000000;
+	ev->daemon = AUTHFAIL_REPORT_DAEMON;
+	ev->client_ip = ip;
+	ev->user = user;
+	ev->session = strcmp(session, "-") == 0 ? NULL : session;
+	ev->attempts = 1;
+	ev->pid = -1;
+	ev->proxied = -1;
+}
+
+START_TEST(reports_and_log_lines_count_each_attempt_once)
+{
+	const struct rcase *c = &rcases[_i];
+	struct authfail *af = authfail_new(0, 0);
+	struct mx_event *ev = tst_event();
+	int total = 0;
+
+	for (size_t i = 0; i < N(c->steps) && c->steps[i] != NULL; i++) {
+		int k;
+
+		rstep(c->steps[i], ev);
+		k = authfail_observe(af, ev, ev->ts_usec);
+		ck_assert_int_ge(k, 0);
+		if (ev->client_ip != NULL && strcmp(ev->client_ip, c->ip) == 0)
+			total += k;
+	}
+	ck_assert_msg(total == c->want, "%s: want %d, got %d", c->name, c->want, total);
+	authfail_free(af);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -224,6 +321,7 @@ main(void)
 	tcase_add_loop_test(tc, failures_counted_exactly_once, 0, N(cases));
 	tcase_add_test(tc, real_sample_log_gives_the_truth_for_every_address);
 	tcase_add_test(tc, full_tables_drop_old_entries_and_say_so);
+	tcase_add_loop_test(tc, reports_and_log_lines_count_each_attempt_once, 0, N(rcases));
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -14,10 +14,25 @@
  *				    connections per wake-up, so a connect flood
  *				    cannot hold the loop; epoll is level-
  *				    triggered and wakes us again for the rest.
- *	    connection io	    EPOLLIN always (until the peer's EOF),
- *				    EPOLLOUT only while answers wait to be sent.
+ *	    connections io (one)    the server's private epoll descriptor
+ *				    (EPOLLIN), see below.
  *	    idle timer (one)	    see below.
  *	    resume timer (one)	    listeners paused after EMFILE/ENFILE.
+ *
+ *	Connections are not sources of the loop: they are in a private
+ *	epoll instance whose descriptor is one io source. Each connection
+ *	wants EPOLLIN always (until the peer's EOF), EPOLLOUT only while
+ *	answers wait to be sent (epoll_ctl(EPOLL_CTL_MOD) on the private
+ *	descriptor). sd-event dispatches one pending source per iteration
+ *	and polls its epoll again before the next, so with a source per
+ *	connection every answer paid an epoll_wait() that reported all K
+ *	busy connections again (164 us of CPU per answer at K = 1000, most
+ *	of it in the kernel's tcp_poll()). Now one wake-up takes the ready
+ *	connections POLICY_IO_EVENTS at a time, in at most POLICY_IO_ROUNDS
+ *	epoll_wait() calls, each connection once per call; epoll is level-
+ *	triggered and puts a connection that is still ready behind the
+ *	others, so a busy peer cannot keep the loop or the others waiting,
+ *	and the loop wakes us again for what is left.
  *
  *	A readable connection gets one recv() of at most POLICY_READ_MAX
  *	bytes into a buffer shared by all connections (the parser copies
@@ -67,6 +82,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -98,6 +114,12 @@
 /* Output buffer kept after it drained; larger ones are given back. */
 #define POLICY_OUT_KEEP		2048
 #define POLICY_OUT_MIN		256
+/*
+ * Ready connections per epoll_wait() on the private descriptor, and calls
+ * per wake-up: up to 1024 answers before the loop's other sources run.
+ */
+#define POLICY_IO_EVENTS	256
+#define POLICY_IO_ROUNDS	4
 /* Accepts per listener wake-up. */
 #define POLICY_ACCEPT_BURST	64
 /* Listeners rest this long after running out of descriptors or memory. */
@@ -116,12 +138,11 @@ struct policy_conn {
 	struct policy_server *s;
 	struct policy_listener *l;
 	struct policy_conn *prev, *next;	/* by last read, oldest first */
-	sd_event_source *io;
 	struct policy_parser *parser;	/* made at the first byte */
 	char *out;			/* answers not sent yet: out[off..len) */
 	size_t out_off, out_len, out_cap;
 	uint64_t last_read;		/* CLOCK_MONOTONIC */
-	uint32_t events;		/* as given to the io source */
+	uint32_t events;		/* as given to the private epoll */
 	int fd;
 	int eof;			/* the peer shut down its side: send, then close */
 	sa_family_t family;
@@ -143,6 +164,8 @@ struct policy_server {
 	struct policy_listener *listeners;
 	size_t n_listeners;
 	struct policy_conn *head, *tail;
+	int epfd;			/* private epoll of the connections */
+	sd_event_source *conn_io;	/* epfd on the loop */
 	sd_event_source *idle_timer;
 	int idle_armed;
 	sd_event_source *resume_timer;
@@ -152,7 +175,7 @@ struct policy_server {
 };
 
 static int policy_on_accept(sd_event_source *src, int fd, uint32_t revents, void *ud);
-static int policy_on_io(sd_event_source *src, int fd, uint32_t revents, void *ud);
+static int policy_on_conns(sd_event_source *src, int fd, uint32_t revents, void *ud);
 static int policy_on_idle(sd_event_source *src, uint64_t usec, void *ud);
 static int policy_on_resume(sd_event_source *src, uint64_t usec, void *ud);
 static void policy_conn_close(struct policy_conn *c);
@@ -284,6 +307,15 @@ policy_conn_touch(struct policy_conn *c)
 	}
 }
 
+/* policy_conn_watch - add c to the private epoll or change its events */
+static int
+policy_conn_watch(struct policy_conn *c, int op, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = c };
+
+	return epoll_ctl(c->s->epfd, op, c->fd, &ev) < 0 ? -errno : 0;
+}
+
 /* policy_conn_new - serve an accepted connection; takes fd (closed on error) */
 static int
 policy_conn_new(struct policy_listener *l, int fd, const union policy_sockaddr *peer)
@@ -309,13 +341,11 @@ policy_conn_new(struct policy_listener *l, int fd, const union policy_sockaddr *
 	if (c->family == AF_INET || c->family == AF_INET6)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->events = EPOLLIN;
-	r = sd_event_add_io(s->e, &c->io, fd, c->events, policy_on_io, c);
-	if (r < 0) {
+	if ((r = policy_conn_watch(c, EPOLL_CTL_ADD, c->events)) < 0) {
 		close(fd);
 		free(c);
 		return r;
 	}
-	(void)sd_event_source_set_description(c->io, "policy-conn");
 	s->stats.connections++;
 	s->stats.connections_open++;
 	c->last_read = policy_now(s);
@@ -332,7 +362,8 @@ policy_conn_close(struct policy_conn *c)
 	struct policy_server *s = c->s;
 
 	policy_conn_unlink(c);
-	c->io = sd_event_source_disable_unref(c->io);
+	/* explicitly: a forked child may hold the socket open, epoll would keep c */
+	(void)epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	c->parser = policy_parser_free(c->parser);
 	free(c->out);
@@ -498,15 +529,12 @@ policy_conn_read(struct policy_conn *c)
 	return 0;
 }
 
-/* policy_on_io - a connection is readable or writable */
-static int
-policy_on_io(sd_event_source *src, int fd, uint32_t revents, void *ud)
+/* policy_conn_io - c is readable or writable: read, answer, send; may close c */
+static void
+policy_conn_io(struct policy_conn *c, uint32_t revents)
 {
-	struct policy_conn *c = ud;
 	uint32_t want;
 
-	(void)src;
-	(void)fd;
 	if ((revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c->eof && policy_conn_read(c) < 0)
 		goto close;
 	if (policy_conn_flush(c) < 0)
@@ -515,13 +543,43 @@ policy_on_io(sd_event_source *src, int fd, uint32_t revents, void *ud)
 		goto close;
 	want = (c->eof ? 0 : EPOLLIN) | (c->out_len > 0 ? EPOLLOUT : 0);
 	if (want != c->events) {
-		if (sd_event_source_set_io_events(c->io, want) < 0)
+		if (policy_conn_watch(c, EPOLL_CTL_MOD, want) < 0)
 			goto close;
 		c->events = want;
 	}
-	return 0;
+	return;
 close:
 	policy_conn_close(c);
+}
+
+/*
+ * policy_on_conns - the private epoll is readable: serve every ready
+ * connection, in at most POLICY_IO_ROUNDS rounds
+ */
+static int
+policy_on_conns(sd_event_source *src, int fd, uint32_t revents, void *ud)
+{
+	struct policy_server *s = ud;
+	struct epoll_event ev[POLICY_IO_EVENTS];
+	int n;
+
+	(void)src;
+	(void)revents;
+	for (int round = 0; round < POLICY_IO_ROUNDS; round++) {
+		n = epoll_wait(fd, ev, POLICY_IO_EVENTS, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			if (policy_ratelimit_ok(s, &s->rl_accept))
+				log_warning("policy: epoll_wait: %s", strerror(errno));
+			break;
+		}
+		/* only the connection being served is ever closed: the others stay valid */
+		for (int i = 0; i < n; i++)
+			policy_conn_io(ev[i].data.ptr, ev[i].events);
+		if (n < POLICY_IO_EVENTS)
+			break;	/* every ready connection had its turn */
+	}
 	return 0;
 }
 
@@ -685,11 +743,27 @@ policy_server_alloc(sd_event *e, const struct policy_server_conf *conf, size_t n
 	s->listeners = calloc(n_listeners > 0 ? n_listeners : 1, sizeof(*s->listeners));
 	if (s->fail_action == NULL || s->listeners == NULL)
 		return policy_server_free(s);
+	s->epfd = -1;
 	for (size_t i = 0; i < n_listeners; i++) {
 		s->listeners[i].s = s;
 		s->listeners[i].fd = -1;
 	}
 	return s;
+}
+
+/* policy_server_conns - the private epoll of the connections, on the loop */
+static int
+policy_server_conns(struct policy_server *s)
+{
+	int r;
+
+	if ((s->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
+		return -errno;
+	r = sd_event_add_io(s->e, &s->conn_io, s->epfd, EPOLLIN, policy_on_conns, s);
+	if (r < 0)
+		return r;
+	(void)sd_event_source_set_description(s->conn_io, "policy-conns");
+	return 0;
 }
 
 /* policy_server_timers - the idle and resume timers, both off */
@@ -737,7 +811,9 @@ policy_server_new(sd_event *e, const struct policy_server_conf *conf, policy_dec
 	else {
 		s->decide = decide;
 		s->ud = ud;
-		if ((r = policy_server_timers(s)) < 0)
+		if ((r = policy_server_conns(s)) < 0)
+			log_err("policy: epoll: %s", strerror(-r));
+		else if ((r = policy_server_timers(s)) < 0)
 			log_err("policy: timers: %s", strerror(-r));
 	}
 	for (size_t i = 0; r >= 0 && i < conf->n_listens; i++) {
@@ -782,6 +858,9 @@ policy_server_free(struct policy_server *s)
 		policy_listen_close(&s->listeners[i]);
 	}
 	free(s->listeners);
+	s->conn_io = sd_event_source_disable_unref(s->conn_io);
+	if (s->epfd >= 0)
+		close(s->epfd);
 	s->idle_timer = sd_event_source_disable_unref(s->idle_timer);
 	s->resume_timer = sd_event_source_disable_unref(s->resume_timer);
 	free(s->fail_action);

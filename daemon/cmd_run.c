@@ -16,6 +16,12 @@
  *	answers, every event parsed here is passed to it, and the decisions
  *	it sends back are logged and stored here, after the events' commits.
  *
+ *	Every event parsed, every line read, every commit and every policy
+ *	answer is counted in a metrics registry (run_metrics.c) that lives from
+ *	start to exit; a metrics block serves it at /metrics (with /healthz,
+ *	unhealthy while commits fail), evaluates the alerts, or writes it as a
+ *	node_exporter textfile.
+ *
  *	Lines and journal entries go through ingest.c into one open
  *	transaction; it is committed together with the input positions when
  *	batch_events events are pending or batch_msec after the first
@@ -47,11 +53,11 @@
  *	0 after SIGTERM/SIGINT; EX_USAGE (64) for bad arguments, EX_CONFIG (78)
  *	for a bad configuration, EX_CANTCREAT (73) when the database cannot be
  *	opened, EX_NOINPUT (66) when no input could be set up, EX_OSERR (71)
- *	when the event loop or the policy service (its listeners) cannot be
- *	set up.
+ *	when the event loop, the policy service (its listeners) or the metrics
+ *	endpoint (its socket) cannot be set up.
  * SEE ALSO
  *	run.h, run_input.c (the inputs), run_policy.c (the policy service),
- *	ingest.h, store.h, mxledger(8),
+ *	run_metrics.c (metrics, endpoint, alerts), ingest.h, store.h, mxledger(8),
  *	sd_notify(3), tests/journal.sh, tests/crash.sh
  */
 #include <errno.h>
@@ -73,6 +79,7 @@
 #include "history.h"
 #include "ingest.h"
 #include "log.h"
+#include "metrics.h"
 #include "run.h"
 #include "store.h"
 
@@ -179,6 +186,12 @@ run_fail(struct run *run, int error)
 	else
 		log_debug("store: commit failed again: %s; retrying in %" PRIu64 "s",
 		    run_store_error(error), run->retry_usec / RUN_USEC_PER_SEC);
+	if (!run->failing || error != run->fail_error) {
+		char why[METRICS_HEALTH_MAX];
+
+		snprintf(why, sizeof(why), "database commits failing: %s", run_store_error(error));
+		metrics_set_health(run->metrics, why);
+	}
 	run->failing = 1;
 	run->fail_error = error;
 	ingest_rewind(run->ig);
@@ -189,9 +202,30 @@ run_fail(struct run *run, int error)
 }
 
 /*
+ * run_commit - ingest_flush(), timed: each commit tried (or failed before its
+ * COMMIT) is one observation of mxledger_db_batch_seconds, and a failure one
+ * of mxledger_db_errors_total. Nothing to commit is not a batch.
+ */
+int
+run_commit(struct run *run)
+{
+	const struct ingest_stats *s = ingest_get_stats(run->ig);
+	uint64_t commits = s->commits;
+	int64_t t0 = clock_mono_usec();
+	int r = ingest_flush(run->ig);
+
+	if (r < 0 || s->commits > commits)
+		(void)metrics_db_batch(run->metrics, (double)(clock_mono_usec() - t0) / 1e6,
+		    r < 0);
+	return r;
+}
+
+/*
  * run_flush - commit what is pending (or handle a callback's error); -errno on
  * failure. The policy's decisions follow in a transaction of their own: their
  * failure is the policy's business (run_policy.c), never a reason to rewind.
+ * A callback's error (a write of the open transaction failed) counts as a
+ * failed batch of 0 s. Every flush publishes the inputs' line counts.
  */
 int
 run_flush(struct run *run)
@@ -202,14 +236,18 @@ run_flush(struct run *run)
 	(void)sd_event_source_set_enabled(run->flush_timer, SD_EVENT_OFF);
 	r = run->flush_error;
 	run->flush_error = 0;
-	if (r == 0)
-		r = ingest_flush(run->ig);
+	if (r < 0)
+		(void)metrics_db_batch(run->metrics, 0, 1);
+	else
+		r = run_commit(run);
+	run_metrics_inputs(run);
 	if (r < 0) {
 		run_fail(run, r);
 		return r;
 	}
 	if (run->failing && ingest_get_stats(run->ig)->commits > commits) {
 		log_notice("store: commits work again; reading on");
+		metrics_set_health(run->metrics, NULL);
 		run->failing = 0;
 		run->fail_error = 0;
 	}
@@ -291,6 +329,7 @@ run_on_status(sd_event_source *s, uint64_t usec, void *ud)
 	struct run *run = ud;
 
 	run_notify_status(run);
+	run_metrics_inputs(run);	/* an idle input too: its series exists */
 	(void)run_timer_in(run, s, RUN_STATUS_USEC);
 	return 0;
 }
@@ -374,7 +413,7 @@ run_on_hup(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64, (uint64_t)clock_mono_usec());
 	log_info("config: reloading %s", run->config_path);
 	r = config_load(run->config_path, run->config_must_exist, &cfg);
-	if (r < 0 || ingest_new(cfg, run->st, run_policy_event, run, &ig) < 0) {
+	if (r < 0 || ingest_new(cfg, run->st, run_metrics_event, run, &ig) < 0) {
 		log_err("config: reloading %s failed; keeping the running configuration",
 		    run->config_path);
 		config_free(cfg);
@@ -397,6 +436,7 @@ run_on_hup(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
 	run_apply(run, cfg);
 	if (run_policy_reload(run, cfg) < 0)
 		log_err("config: the policy service could not take the new configuration");
+	run_metrics_reload(run, cfg);
 	if (run_inputs_sync(run, cfg, &kept, &added, &removed) < 0)
 		log_err("config: out of memory while reopening inputs");
 	log_notice("config: reloaded: %zu inputs (%zu kept, %zu added, %zu removed)",
@@ -466,6 +506,7 @@ static void
 run_teardown(struct run *run)
 {
 	run_policy_stop(run);
+	run_metrics_stop(run);
 	run_inputs_free(run);
 	sd_event_source_disable_unref(run->flush_defer);
 	sd_event_source_disable_unref(run->flush_timer);
@@ -478,6 +519,7 @@ run_teardown(struct run *run)
 	config_free(run->cfg);
 	free(run->db_path);
 	sd_event_unref(run->event);
+	metrics_free(run->metrics);	/* after every thread that feeds it */
 }
 
 /* run_parse_args - options into run; -1 to go on, else the exit status */
@@ -556,11 +598,17 @@ cmd_run(int argc, char **argv)
 		status = EX_CANTCREAT;
 		goto out;
 	}
-	r = ingest_new(run.cfg, run.st, run_policy_event, &run, &run.ig);
+	r = ingest_new(run.cfg, run.st, run_metrics_event, &run, &run.ig);
 	if (r >= 0)
 		r = run_setup_loop(&run);
 	if (r < 0) {
 		log_err("run: cannot set up the event loop: %s", strerror(-r));
+		status = EX_OSERR;
+		goto out;
+	}
+	/* before the policy thread, which feeds the registry too */
+	if (run_metrics_start(&run, run.cfg) < 0) {
+		log_err("run: the metrics endpoint could not start; exiting");
 		status = EX_OSERR;
 		goto out;
 	}
@@ -585,11 +633,13 @@ cmd_run(int argc, char **argv)
 	if (r < 0)
 		log_err("run: event loop failed: %s", strerror(-r));
 	run.flush_error = 0;
-	r = ingest_flush(run.ig);
+	r = run_commit(&run);
 	if (r < 0)
 		log_err("store: final commit failed: %s; uncommitted lines will be read again "
 		    "at the next start", strerror(-r));
+	run_metrics_inputs(&run);
 	run_policy_stop(&run);		/* joins the thread, stores its last decisions */
+	run_metrics_stop(&run);		/* the last textfile has every count */
 	status = 0;
 out:
 	run_teardown(&run);

@@ -19,7 +19,8 @@
  *	keywords, one handler each, checks it and fills struct mx_config. A
  *	new statement is one more row in config_keywords[] whose handler walks
  *	its own block; the policy service's statements (policy, rule,
- *	auth-policy) are handled in config_policy.c.
+ *	auth-policy) are handled in config_policy.c, the metrics block in
+ *	config_metrics.c.
  *
  *	Every problem is printed as "file:line: message" on the error stream
  *	and reading goes on, so one run shows all of them; a statement with an
@@ -104,6 +105,7 @@ static const struct config_keyword config_keywords[] = {
 	{ "policy", config_apply_policy, 1 },
 	{ "rule", config_apply_rule, 0 },
 	{ "auth-policy", config_apply_auth_policy, 1 },
+	{ "metrics", config_apply_metrics, 1 },
 };
 
 static const struct {
@@ -772,6 +774,7 @@ config_free(struct mx_config *cfg)
 	free(cfg->database);
 	free(cfg->timezone);
 	config_policy_done(cfg);
+	config_metrics_done(cfg);
 	free(cfg);
 	return NULL;
 }
@@ -959,4 +962,5 @@ config_print(const struct mx_config *cfg, FILE *f)
 			level = config_levels[i].name;
 	fprintf(f, "log-level %s\n", level);
 	config_policy_print(cfg, f);
+	config_metrics_print(cfg, f);
 }

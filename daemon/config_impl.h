@@ -7,9 +7,9 @@
  *	(its config_keywords[] table) and calls config_policy.c for the
  *	policy, rule and auth-policy statements, for their defaults, for the
  *	settings applied once the whole file is read, for freeing and for
- *	printing.
+ *	printing; config_metrics.c likewise for the metrics block.
  * SEE ALSO
- *	config.h, config.c, config_policy.c
+ *	config.h, config.c, config_policy.c, config_metrics.c
  */
 #ifndef MX_CONFIG_IMPL_H
 #define MX_CONFIG_IMPL_H
@@ -54,5 +54,10 @@ int config_policy_init(struct mx_config *cfg);
 int config_policy_finish(struct config_reader *c);
 void config_policy_done(struct mx_config *cfg);
 void config_policy_print(const struct mx_config *cfg, FILE *f);
+
+/* config_metrics.c */
+void config_apply_metrics(struct config_reader *c, const struct config_stmt *st);
+void config_metrics_done(struct mx_config *cfg);
+void config_metrics_print(const struct mx_config *cfg, FILE *f);
 
 #endif

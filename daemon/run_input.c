@@ -27,6 +27,11 @@
  *
  *	Where a journal starts: after its stored cursor; else at its end or its
  *	beginning (start-at), see journal.h.
+ *
+ *	For the metrics, the lines ingest.c counts (read, unrecognised) while
+ *	one input's line is being ingested are that input's (run_input_enter()
+ *	and run_input_leave() around each call, which also point run->reading
+ *	at it); run_metrics_inputs() publishes them.
  * SEE ALSO
  *	run.h, cmd_run.c, tail.h, journal.h, ingest.h
  */
@@ -60,6 +65,11 @@ static int run_journal_entry(void *ud, struct journal_input *j,
     const struct mx_journal_fields *f, const char *cursor);
 
 static void run_input_pause(struct run_input *in, int paused);
+
+/* ingest.c's line counts when an input's line went in (run_input_enter()) */
+struct run_input_mark {
+	uint64_t lines, unrecognised;
+};
 
 static const struct tail_ops run_tail_ops = {
 	.identity = run_tail_identity,
@@ -359,7 +369,7 @@ run_tail_identity(void *ud, struct tail *t, const char *key, const char *path, i
 	struct mx_position pos;
 	int r;
 
-	if (in->src.dirty && strcmp(in->src.key, key) != 0 && (r = ingest_flush(run->ig)) < 0)
+	if (in->src.dirty && strcmp(in->src.key, key) != 0 && (r = run_commit(run)) < 0)
 		return run_after_ingest(run, r);
 	r = store_position_get(run->st, key, &pos);
 	if (r < 0) {
@@ -415,23 +425,52 @@ run_tail_previous(void *ud, struct tail *t, char *ret_key, size_t size)
 	return r;
 }
 
+/* run_input_enter - in's line goes to ingest now: note ingest's counts */
+static void
+run_input_enter(struct run_input *in, struct run_input_mark *mark)
+{
+	const struct ingest_stats *s = ingest_get_stats(in->run->ig);
+
+	mark->lines = s->lines;
+	mark->unrecognised = s->unrecognised;
+	in->run->reading = in;
+}
+
+/* run_input_leave - what ingest counted since run_input_enter() was in's */
+static void
+run_input_leave(struct run_input *in, const struct run_input_mark *mark)
+{
+	const struct ingest_stats *s = ingest_get_stats(in->run->ig);
+
+	in->m_lines += s->lines - mark->lines;
+	in->m_unrecognised += s->unrecognised - mark->unrecognised;
+	in->run->reading = NULL;
+}
+
 static int
 run_tail_line(void *ud, struct tail *t, char *line, size_t len, uint64_t end_offset)
 {
 	struct run_input *in = ud;
+	struct run_input_mark mark;
+	int r;
 
-	return run_after_ingest(in->run, ingest_line(in->run->ig, &in->src, line, len,
-	    end_offset));
+	run_input_enter(in, &mark);
+	r = ingest_line(in->run->ig, &in->src, line, len, end_offset);
+	run_input_leave(in, &mark);
+	return run_after_ingest(in->run, r);
 }
 
 static void
 run_tail_oversized(void *ud, struct tail *t, uint64_t end_offset)
 {
 	struct run_input *in = ud;
+	struct run_input_mark mark;
 
 	log_debug("input: %s: line longer than %u bytes ending at offset %" PRIu64 ", skipped",
 	    tail_path(t), (unsigned)MX_LINE_MAX, end_offset);
+	run_input_enter(in, &mark);
 	ingest_oversized(in->run->ig, &in->src, end_offset);
+	run_input_leave(in, &mark);
 	(void)run_after_ingest(in->run, 0);
 }
 
@@ -472,9 +511,14 @@ run_journal_entry(void *ud, struct journal_input *j, const struct mx_journal_fie
     const char *cursor)
 {
 	struct run_input *in = ud;
+	struct run_input_mark mark;
+	int r;
 
 	if (f->message == NULL)
 		log_debug("input: %s: message of %zu bytes is longer than %u, skipped",
 		    journal_input_key(j), f->message_len, (unsigned)MX_LINE_MAX);
-	return run_after_ingest(in->run, ingest_journal(in->run->ig, &in->src, f, cursor));
+	run_input_enter(in, &mark);
+	r = ingest_journal(in->run->ig, &in->src, f, cursor);
+	run_input_leave(in, &mark);
+	return run_after_ingest(in->run, r);
 }

@@ -111,6 +111,19 @@ struct mx_policy_conf {
 	unsigned line;
 };
 
+/* The metrics { } block (mxledger.conf(5) METRICS); nothing is served when absent. */
+struct mx_metrics_conf {
+	int present;			/* a metrics block was read */
+	char *listen;			/* "127.0.0.1:9154" (default); NULL = listen none */
+	char *textfile;			/* node_exporter textfile ("*.prom"); NULL = none */
+	unsigned textfile_msec;		/* how often it is written (default 15 s) */
+	char **proxy_networks;		/* "10.0.0.0/8", ..., NULL-terminated; NULL = none */
+	int alerts;			/* evaluate the alert thresholds here (default no) */
+	char *alertmanager_url;		/* POST alerts there too; NULL = journal only */
+	char *file;			/* where the block was, NULL when absent */
+	unsigned line;
+};
+
 struct mx_config {
 	char *path;			/* file read, NULL for built-in defaults */
 	char *database;			/* NULL = store_default_path() */
@@ -140,6 +153,7 @@ struct mx_config {
 	char *auth_policy_api_header;	/* api-header; NULL = "X-API-Key" */
 	char *auth_policy_file;		/* where the block was */
 	unsigned auth_policy_line;
+	struct mx_metrics_conf metrics;	/* config_metrics.c */
 };
 
 int config_load(const char *path, int must_exist, struct mx_config **ret);

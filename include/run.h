@@ -6,9 +6,8 @@
  *
  *	cmd_run.c:
  *	int run_after_ingest(struct run *run, int r);
-int run_flush(struct run *run);
-void run_schedule_flush(struct run *run);
  *	int run_flush(struct run *run);
+ *	int run_commit(struct run *run);
  *	void run_schedule_flush(struct run *run);
  *
  *	run_input.c:
@@ -17,6 +16,13 @@ void run_schedule_flush(struct run *run);
  *	void run_inputs_free(struct run *run);
  *	void run_inputs_pause(struct run *run, int paused);
  *	void run_inputs_rewind(struct run *run);
+ *
+ *	run_metrics.c:
+ *	int run_metrics_start(struct run *run, const struct mx_config *cfg);
+ *	void run_metrics_reload(struct run *run, const struct mx_config *cfg);
+ *	void run_metrics_stop(struct run *run);
+ *	int run_metrics_event(void *ud, const struct mx_event *ev);
+ *	void run_metrics_inputs(struct run *run);
  *
  *	run_policy.c:
  *	int run_policy_start(struct run *run, const struct mx_config *cfg);
@@ -44,7 +50,20 @@ void run_schedule_flush(struct run *run);
  *	after ingest_rewind().
  *
  *	run_flush() commits what is pending now (the log events, then the
- *	policy's decisions); run_schedule_flush() arms the batch timer.
+ *	policy's decisions); run_commit() is its ingest_flush() with the
+ *	metrics of a commit (duration, failure), also used before a rotated
+ *	file is taken up; run_schedule_flush() arms the batch timer.
+ *
+ *	run_metrics.c owns the metrics registry (run->metrics, created at
+ *	start whatever the configuration says, kept across reloads so that
+ *	counters never go back) and what the metrics block turns on: the
+ *	HTTP endpoint, the self-evaluated alerts, the textfile timer.
+ *	run_metrics_event() is ingest's emit hook: it counts the event, notes
+ *	the time of the line for the ingest lag of the input being read
+ *	(run->reading), and passes the event on to run_policy_event().
+ *	run_metrics_inputs() publishes the lines each input read since the
+ *	last call, and its lag (cmd_run.c calls it at every flush and every
+ *	status update).
  *
  *	run_policy.c owns the policy service: a thread with its own loop,
  *	listeners and struct policy (run_policy_start(): only when the
@@ -55,7 +74,9 @@ void run_schedule_flush(struct run *run);
  *	run_policy_reload() applies a reloaded configuration (see
  *	run_policy.c for what is kept).
  * RETURNS
- *	run_inputs_sync(): 0, or -ENOMEM.
+ *	run_inputs_sync(): 0, or -ENOMEM. run_metrics_start(): 0, -ENOMEM, or
+ *	the -errno of metrics_http_new() when the endpoint cannot listen (the
+ *	daemon exits EX_OSERR).
  */
 #ifndef MX_RUN_H
 #define MX_RUN_H
@@ -66,12 +87,15 @@ void run_schedule_flush(struct run *run);
 #include <systemd/sd-event.h>
 
 #include "config.h"
+#include "event.h"
 #include "ingest.h"
 #include "journal.h"
 #include "store.h"
 #include "tail.h"
 
+struct metrics;
 struct run;
+struct run_metrics;
 struct run_policy;
 
 struct run_input {
@@ -81,6 +105,10 @@ struct run_input {
 	struct tail *tail;
 	struct journal_input *journal;
 	struct ingest_source src;
+	/* metrics, since the last run_metrics_inputs() */
+	uint64_t m_lines, m_unrecognised;	/* lines read, and not recognised */
+	int64_t m_line_usec;		/* time of the newest event read, 0 = none */
+	int64_t m_read_usec;		/* ... and when it was read */
 };
 
 struct run {
@@ -105,11 +133,23 @@ struct run {
 	uint64_t retry_usec;
 	uint64_t watchdog_usec;
 	struct run_policy *policy;	/* the policy service; NULL when off */
+	struct metrics *metrics;	/* the registry: from start to exit, never NULL then */
+	struct run_metrics *rm;		/* endpoint, alerts, textfile (run_metrics.c) */
+	struct run_input *reading;	/* the input inside ingest_line()/ingest_journal() */
+	uint64_t evicted;		/* policy counters evicted so far: written by the policy
+					 * thread only (run_policy.c), across its restarts */
 };
 
 int run_after_ingest(struct run *run, int r);
 int run_flush(struct run *run);
+int run_commit(struct run *run);
 void run_schedule_flush(struct run *run);
+
+int run_metrics_start(struct run *run, const struct mx_config *cfg);
+void run_metrics_reload(struct run *run, const struct mx_config *cfg);
+void run_metrics_stop(struct run *run);
+int run_metrics_event(void *ud, const struct mx_event *ev);
+void run_metrics_inputs(struct run *run);
 
 int run_inputs_sync(struct run *run, const struct mx_config *cfg, size_t *ret_kept,
     size_t *ret_added, size_t *ret_removed);

@@ -94,6 +94,33 @@ static const struct ok_case {
 	{ "every log level name", "log-level warning\n", "log-level warning\n" },
 	{ "statements may share a line with semicolons", "log-level err; retention 1w\n",
 	  "retention 1w\n...\nlog-level err\n" },
+	{ "without a metrics block nothing is served, and the output says so", "",
+	  "# metrics: no metrics block; no /metrics endpoint, no alerts\n" },
+	{ "an empty metrics block serves on loopback port 9154, nothing else", "metrics { }\n",
+	  "metrics {\n\tlisten \"127.0.0.1:9154\"\n\t# textfile: none\n\ttextfile-interval 15s\n"
+	  "\tproxy-networks none\n\talerts no\n\t# alertmanager-url: none\n}\n" },
+	{ "every metrics setting",
+	  "metrics {\n\tlisten \"[::1]:9155\"\n"
+	  "\ttextfile \"/var/lib/prometheus/node-exporter/mxledger.prom\"\n"
+	  "\ttextfile-interval 1m\n\tproxy-networks \"10.0.0.0/8\" \"fd00::/8\"\n"
+	  "\talerts yes\n\talertmanager-url \"http://127.0.0.1:9093\"\n}\n",
+	  "metrics {\n\tlisten \"[::1]:9155\"\n"
+	  "\ttextfile \"/var/lib/prometheus/node-exporter/mxledger.prom\"\n"
+	  "\ttextfile-interval 1m\n\tproxy-networks \"10.0.0.0/8\" \"fd00::/8\"\n"
+	  "\talerts yes\n\talertmanager-url \"http://127.0.0.1:9093\"\n}\n" },
+	{ "listen none keeps the textfile and the alerts without an endpoint",
+	  "metrics { listen none; textfile \"/srv/m.prom\"; alerts yes }\n",
+	  "metrics {\n\tlisten none\n\ttextfile \"/srv/m.prom\"\n...\n\talerts yes\n"
+	  "\t# alertmanager-url: none, alerts go to the journal\n}\n" },
+	{ "port 0 asks for any free port", "metrics { listen 127.0.0.1:0 }\n",
+	  "\tlisten \"127.0.0.1:0\"\n" },
+	{ "an address without a prefix length is a proxy network of one",
+	  "metrics { proxy-networks 192.0.2.7 2001:db8::1 }\n",
+	  "\tproxy-networks \"192.0.2.7\" \"2001:db8::1\"\n" },
+	{ "a textfile interval in plain seconds", "metrics { textfile-interval 90 }\n",
+	  "\ttextfile-interval 90s\n" },
+	{ "an https Alertmanager", "metrics { alerts yes; alertmanager-url https://am.example.net/ }\n",
+	  "\talertmanager-url \"https://am.example.net/\"\n" },
 };
 
 /* A text with errors, and exactly what is printed about it. */
@@ -205,6 +232,58 @@ static const struct err_case {
 	  "t.conf:2: include: only allowed at the top level\n" },
 	{ "include takes one file name", "include\n",
 	  "t.conf:1: include: expected one file name\n" },
+	{ "metrics takes a block", "metrics\n",
+	  "t.conf:1: metrics: expected { settings } and no arguments "
+	  "(metrics { } serves 127.0.0.1:9154)\n" },
+	{ "metrics takes no arguments", "metrics 127.0.0.1:9154 { }\n",
+	  "t.conf:1: metrics: expected { settings } and no arguments "
+	  "(metrics { } serves 127.0.0.1:9154)\n" },
+	{ "a host name is not a metrics address", "metrics { listen \"localhost:9154\" }\n",
+	  "t.conf:1: listen: \"localhost:9154\": not a numeric IPv4 address "
+	  "(host names are not resolved)\n" },
+	{ "an IPv6 metrics address goes in brackets", "metrics { listen \"::1:9154\" }\n",
+	  "t.conf:1: listen: \"::1:9154\": an IPv6 address goes in brackets: [::1]:9154\n" },
+	{ "a metrics port beyond 65535", "metrics { listen 127.0.0.1:65536 }\n",
+	  "t.conf:1: listen: \"127.0.0.1:65536\": the port is not a number from 0 to 65535\n" },
+	{ "a metrics address without a port", "metrics { listen 127.0.0.1 }\n",
+	  "t.conf:1: listen: \"127.0.0.1\": expected ADDRESS:PORT\n" },
+	{ "the textfile path is absolute", "metrics { textfile mxledger.prom }\n",
+	  "t.conf:1: textfile: \"mxledger.prom\" is not an absolute path\n" },
+	{ "node_exporter reads only *.prom files", "metrics { textfile /srv/mxledger.txt }\n",
+	  "t.conf:1: textfile: \"/srv/mxledger.txt\": node_exporter reads only files named "
+	  "*.prom\n" },
+	{ "a textfile interval under a second", "metrics { textfile-interval 500ms }\n",
+	  "t.conf:1: textfile-interval: \"500ms\" is not between 1s and 1h\n" },
+	{ "an IPv4 prefix longer than 32", "metrics { proxy-networks 10.0.0.0/33 }\n",
+	  "t.conf:1: proxy-networks: \"10.0.0.0/33\" is not an address or a network "
+	  "(e.g. 10.0.0.0/8, fd00::/8)\n" },
+	{ "an IPv6 prefix longer than 128", "metrics { proxy-networks fd00::/129 }\n",
+	  "t.conf:1: proxy-networks: \"fd00::/129\" is not an address or a network "
+	  "(e.g. 10.0.0.0/8, fd00::/8)\n" },
+	{ "a host name is not a proxy network", "metrics { proxy-networks haproxy.lan }\n",
+	  "t.conf:1: proxy-networks: \"haproxy.lan\" is not an address or a network "
+	  "(e.g. 10.0.0.0/8, fd00::/8)\n" },
+	{ "none stands alone among proxy networks", "metrics { proxy-networks 10.0.0.0/8 none }\n",
+	  "t.conf:1: proxy-networks: \"none\" is not an address or a network "
+	  "(e.g. 10.0.0.0/8, fd00::/8); none must stand alone\n" },
+	{ "alerts is yes or no", "metrics { alerts maybe }\n",
+	  "t.conf:1: alerts: \"maybe\" is not one of no, yes\n" },
+	{ "the Alertmanager is reached over http or https",
+	  "metrics {\n\talerts yes\n\talertmanager-url \"ftp://127.0.0.1:9093\"\n}\n",
+	  "t.conf:3: alertmanager-url: \"ftp://127.0.0.1:9093\": expected an http:// or https:// "
+	  "URL\n" },
+	{ "an Alertmanager URL without a host", "metrics { alerts yes; alertmanager-url http:// }\n",
+	  "t.conf:1: alertmanager-url: \"http://\": no host in the URL\n" },
+	{ "an Alertmanager without alerts yes is a mistake",
+	  "metrics {\n\talertmanager-url \"http://127.0.0.1:9093\"\n}\n",
+	  "t.conf:2: alertmanager-url: alerts are off in this block (add alerts yes)\n" },
+	{ "an unknown keyword in a metrics block", "metrics {\n\tport 9154\n}\n",
+	  "t.conf:2: unknown keyword \"port\" in a metrics block\n" },
+	{ "a metrics setting given twice names the first",
+	  "metrics {\n\tlisten 127.0.0.1:9154\n\tlisten none\n}\n",
+	  "t.conf:3: listen: already set in this block at line 2\n" },
+	{ "one metrics block only", "metrics { }\nmetrics { alerts yes }\n",
+	  "t.conf:2: metrics: already set at t.conf:1\n" },
 	{ "blocks nest at most eight deep",
 	  "input journal { a { b { c { d { e { f { g { h { } } } } } } } } }\n",
 	  "t.conf:1: blocks nested more than 8 deep\n"
@@ -394,6 +473,46 @@ START_TEST(settings_reach_the_structure)
 }
 END_TEST
 
+START_TEST(metrics_settings_reach_the_structure)
+{
+	static const char text[] =
+	    "input journal\n"
+	    "metrics {\n"
+	    "\tlisten \"0.0.0.0:9154\"\n"
+	    "\ttextfile \"/srv/mxledger.prom\"\n"
+	    "\ttextfile-interval 30s\n"
+	    "\tproxy-networks 10.0.0.0/8 \"2001:db8:ffff::/48\"\n"
+	    "\talerts yes\n"
+	    "\talertmanager-url \"http://192.0.2.9:9093\"\n"
+	    "}\n";
+	struct mx_config *cfg = NULL;
+	char *err;
+
+	ck_assert_msg(parse(text, &cfg, &err) == 0, "%s", err);
+	ck_assert_int_eq(cfg->metrics.present, 1);
+	ck_assert_str_eq(cfg->metrics.file, "t.conf");
+	ck_assert_uint_eq(cfg->metrics.line, 2);
+	ck_assert_str_eq(cfg->metrics.listen, "0.0.0.0:9154");
+	ck_assert_str_eq(cfg->metrics.textfile, "/srv/mxledger.prom");
+	ck_assert_uint_eq(cfg->metrics.textfile_msec, 30000);
+	ck_assert_str_eq(cfg->metrics.proxy_networks[0], "10.0.0.0/8");
+	ck_assert_str_eq(cfg->metrics.proxy_networks[1], "2001:db8:ffff::/48");
+	ck_assert_ptr_null(cfg->metrics.proxy_networks[2]);
+	ck_assert_int_eq(cfg->metrics.alerts, 1);
+	ck_assert_str_eq(cfg->metrics.alertmanager_url, "http://192.0.2.9:9093");
+	free(err);
+	config_free(cfg);
+	ck_assert_int_eq(parse("metrics { listen none }\n", &cfg, &err), 0);
+	ck_assert_int_eq(cfg->metrics.present, 1);
+	ck_assert_ptr_null(cfg->metrics.listen);
+	ck_assert_ptr_null(cfg->metrics.textfile);
+	ck_assert_ptr_null(cfg->metrics.proxy_networks);
+	ck_assert_uint_eq(cfg->metrics.textfile_msec, 15000);
+	free(err);
+	config_free(cfg);
+}
+END_TEST
+
 /* check_default_input - the one input added when none is configured */
 static void
 check_default_input(const struct mx_config *cfg)
@@ -426,6 +545,8 @@ START_TEST(defaults_are_documented_values)
 	ck_assert_int_eq(cfg->retention_sec, 90LL * 86400);
 	ck_assert_ptr_null(cfg->timezone);
 	ck_assert_int_eq(cfg->log_level, LOG_INFO);
+	ck_assert_int_eq(cfg->metrics.present, 0);
+	ck_assert_ptr_null(cfg->metrics.listen);
 	check_default_input(cfg);
 	ck_assert_ptr_null(config_free(cfg));
 	ck_assert_ptr_null(config_free(NULL));
@@ -680,6 +801,7 @@ main(void)
 	tcase_add_loop_test(tc, printed_config_reads_back_the_same, 0, N(ok_cases));
 	tcase_add_loop_test(tc, invalid_text_gives_every_error_with_its_line, 0, N(err_cases));
 	tcase_add_test(tc, settings_reach_the_structure);
+	tcase_add_test(tc, metrics_settings_reach_the_structure);
 	tcase_add_test(tc, defaults_are_documented_values);
 	tcase_add_test(tc, a_file_without_inputs_gets_the_default_input);
 	tcase_add_test(tc, errors_past_the_hundredth_are_counted);

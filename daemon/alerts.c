@@ -97,6 +97,9 @@ const struct alerts_rule alerts_default_rules[] = {
 	{ .name = "MxledgerDatabaseErrors", .kind = ALERTS_INCREASE,
 	  .family = "mxledger_db_errors_total", .threshold = 0, .window_usec = 5 * MIN,
 	  .severity = "critical", .summary = "database commits fail" },
+	{ .name = "MxledgerCrowdsecStale", .kind = ALERTS_ABOVE,
+	  .family = "mxledger_crowdsec_stale", .threshold = 0, .for_usec = 5 * MIN,
+	  .severity = "warning", .summary = "CrowdSec's decisions cannot be pulled" },
 };
 const size_t alerts_default_n = sizeof(alerts_default_rules) / sizeof(alerts_default_rules[0]);
 

@@ -21,6 +21,8 @@
  *	                               key counted and the value reached
  *	    dry-run=NAME ACTION        each dry-run hit (mode warn), in rule
  *	    counter=...                order, followed by its counters
+ *	    crowdsec=TEXT              the CrowdSec decision a crowdsec
+ *	                               condition matched
  *	    error=TEXT                 an internal error (answer: fail-action)
  *
  *	and an empty line. With --db the history of the configured
@@ -28,7 +30,10 @@
  *	only), as `mxledger run` does at start-up: auth failures and
  *	postscreen verdicts already stored count. --now TIME (RFC 3339 UTC,
  *	"2026-11-22T01:02:03Z", or seconds since the epoch) is the time of
- *	every request; the default is now. Nothing is written anywhere.
+ *	every request; the default is now. With a crowdsec block the LAPI's
+ *	decisions are pulled once first (a LAPI that does not answer is
+ *	reported on stderr; its conditions then never hold, as in mxledger
+ *	run). Nothing is written anywhere.
  * RETURNS
  *	The exit status: 0 every request decided; EX_DATAERR (65) a request
  *	that breaks the protocol, or none at all (the requests before it are
@@ -50,12 +55,14 @@
 #include "clock.h"
 #include "cmd.h"
 #include "config.h"
+#include "crowdsec.h"
 #include "policy.h"
 #include "policy_proto.h"
 #include "store.h"
 
 struct policy_test {
 	struct policy *policy;
+	struct crowdsec *crowdsec;	/* with a crowdsec block: pulled once */
 	int64_t now;
 	unsigned n;			/* requests decided */
 };
@@ -115,6 +122,8 @@ policy_test_values(const struct rules_hit *hit)
 
 		printf("counter=%s: %s = %" PRIu64 "\n", v->condition, v->key, v->value);
 	}
+	if (hit->crowdsec[0] != '\0')
+		printf("crowdsec=%s\n", hit->crowdsec);
 }
 
 /* policy_test_print - the answer to one request, as documented above */
@@ -141,6 +150,34 @@ policy_test_print(const struct rules_decision *d, int r)
 	if (d->n_hits_lost > 0)
 		printf("dry-run-lost=%u\n", d->n_hits_lost);
 	putchar('\n');
+}
+
+/*
+ * policy_test_crowdsec - CrowdSec's decisions, pulled once, for the crowdsec
+ * conditions; a LAPI that does not answer is reported and left out (as
+ * mxledger run would answer then)
+ */
+static int
+policy_test_crowdsec(struct policy_test *t, const struct mx_config *cfg)
+{
+	struct crowdsec_stats s;
+	int r;
+
+	if ((r = crowdsec_new(&cfg->crowdsec, NULL, &t->crowdsec)) < 0) {
+		fprintf(stderr, "mxledger policy-test: crowdsec: %s\n", strerror(-r));
+		return r;
+	}
+	if ((r = crowdsec_sync(t->crowdsec)) < 0) {
+		crowdsec_get_stats(t->crowdsec, &s);
+		fprintf(stderr, "mxledger policy-test: crowdsec: %s: %s; deciding without its "
+		    "decisions\n", cfg->crowdsec.url, s.last_error);
+		return 0;
+	}
+	crowdsec_get_stats(t->crowdsec, &s);
+	fprintf(stderr, "mxledger policy-test: crowdsec: %zu decisions from %s\n", s.decisions,
+	    cfg->crowdsec.url);
+	policy_set_crowdsec(t->policy, crowdsec_lookup, t->crowdsec);
+	return 0;
 }
 
 /* policy_test_feed - feed bytes, deciding every complete request; -errno of the framing */
@@ -298,6 +335,8 @@ cmd_policy_test(int argc, char **argv)
 		}
 		goto nomem;
 	}
+	if (cfg->crowdsec.present && policy_test_crowdsec(&t, cfg) == -ENOMEM)
+		goto nomem;
 	status = arg_db != NULL ? policy_test_history(&t, arg_db) : 0;
 	if (status == 0)
 		status = policy_test_stdin(&t, pp);
@@ -307,11 +346,13 @@ cmd_policy_test(int argc, char **argv)
 	}
 	policy_parser_free(pp);
 	policy_free(t.policy);
+	crowdsec_free(t.crowdsec);
 	config_free(cfg);
 	return status;
 nomem:
 	fprintf(stderr, "mxledger policy-test: out of memory\n");
 	policy_free(t.policy);
+	crowdsec_free(t.crowdsec);
 	config_free(cfg);
 	return EX_SOFTWARE;
 }

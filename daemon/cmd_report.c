@@ -328,7 +328,7 @@ report_table_opts(const struct report_cmd *a, char *title, size_t size,
 
 /* report_output - run the report on st and write it; the exit status */
 static int
-report_output(struct store *st, const struct report_cmd *a)
+report_output(struct store *st, const struct report_cmd *a, const struct mx_crowdsec_conf *cs)
 {
 	struct report_table_opts topts;
 	struct report_out *out = NULL;
@@ -342,6 +342,8 @@ report_output(struct store *st, const struct report_cmd *a)
 	if (r >= 0)
 		r = report_run(store_db(st), report_sql_find(a->def->name), &a->p, out,
 		    a->def->param);
+	if (r >= 0 && cs != NULL && strcmp(a->def->name, "ip") == 0)
+		r = report_crowdsec(out, cs, a->p.arg);
 	if (r == -EIO || (r >= 0 && (r = report_out_end(out)) == -EIO)) {
 		fprintf(stderr, "mxledger: report: writing the output failed\n");
 		status = EX_IOERR;
@@ -380,11 +382,13 @@ cmd_report(int argc, char **argv)
 		status = EX_USAGE;
 	else if (report_open(a.db != NULL ? a.db : cfg->database, &st) < 0)
 		status = EX_NOINPUT;
-	config_free(cfg);
-	if (status >= 0)
+	if (status >= 0) {
+		config_free(cfg);
 		return status;
-	status = report_output(st, &a);
+	}
+	status = report_output(st, &a, &cfg->crowdsec);
 	store_free(st);
+	config_free(cfg);
 	return status;
 }
 

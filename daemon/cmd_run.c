@@ -431,6 +431,7 @@ run_on_hup(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
 	run->base_stored += old->stored;
 	ingest_free(run->ig);
 	run->ig = ig;
+	run_crowdsec_reload(run, cfg);	/* compares with the running configuration */
 	config_free(run->cfg);
 	run->cfg = cfg;
 	run_apply(run, cfg);
@@ -506,6 +507,7 @@ static void
 run_teardown(struct run *run)
 {
 	run_policy_stop(run);
+	run_crowdsec_stop(run);
 	run_metrics_stop(run);
 	run_inputs_free(run);
 	sd_event_source_disable_unref(run->flush_defer);
@@ -612,6 +614,12 @@ cmd_run(int argc, char **argv)
 		status = EX_OSERR;
 		goto out;
 	}
+	/* before the policy thread, which asks it; one bounded pull */
+	if (run_crowdsec_start(&run, run.cfg) < 0) {
+		log_err("run: the CrowdSec client could not start; exiting");
+		status = EX_SOFTWARE;
+		goto out;
+	}
 	/* after the signals are blocked (the thread inherits the mask), before any input */
 	if (run_policy_start(&run, run.cfg) < 0) {
 		log_err("run: the policy service could not start; exiting");
@@ -639,6 +647,7 @@ cmd_run(int argc, char **argv)
 		    "at the next start", strerror(-r));
 	run_metrics_inputs(&run);
 	run_policy_stop(&run);		/* joins the thread, stores its last decisions */
+	run_crowdsec_stop(&run);	/* nobody asks it any more */
 	run_metrics_stop(&run);		/* the last textfile has every count */
 	status = 0;
 out:

@@ -106,6 +106,7 @@ static const struct config_keyword config_keywords[] = {
 	{ "rule", config_apply_rule, 0 },
 	{ "auth-policy", config_apply_auth_policy, 1 },
 	{ "metrics", config_apply_metrics, 1 },
+	{ "crowdsec", config_apply_crowdsec, 1 },
 };
 
 static const struct {
@@ -775,6 +776,7 @@ config_free(struct mx_config *cfg)
 	free(cfg->timezone);
 	config_policy_done(cfg);
 	config_metrics_done(cfg);
+	config_crowdsec_done(cfg);
 	free(cfg);
 	return NULL;
 }
@@ -821,6 +823,8 @@ config_build(const char *name, const char *text, size_t len, FILE *err,
 	r = config_tree_parse(&c.d, name, text, len, config_apply, &c);
 	if (r == 0)
 		r = config_policy_finish(&c);
+	if (r == 0)
+		r = config_crowdsec_finish(&c);
 	if (r == 0 && c.d.n_errors > 0)
 		r = -EINVAL;
 	if (r == 0 && c.cfg->n_inputs == 0)
@@ -963,4 +967,5 @@ config_print(const struct mx_config *cfg, FILE *f)
 	fprintf(f, "log-level %s\n", level);
 	config_policy_print(cfg, f);
 	config_metrics_print(cfg, f);
+	config_crowdsec_print(cfg, f);
 }

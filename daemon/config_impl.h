@@ -60,4 +60,10 @@ void config_apply_metrics(struct config_reader *c, const struct config_stmt *st)
 void config_metrics_done(struct mx_config *cfg);
 void config_metrics_print(const struct mx_config *cfg, FILE *f);
 
+/* config_crowdsec.c */
+void config_apply_crowdsec(struct config_reader *c, const struct config_stmt *st);
+int config_crowdsec_finish(struct config_reader *c);
+void config_crowdsec_done(struct mx_config *cfg);
+void config_crowdsec_print(const struct mx_config *cfg, FILE *f);
+
 #endif

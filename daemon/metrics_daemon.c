@@ -90,6 +90,20 @@ static const struct {
 	    .labels = { "listener" }),
 	METRICS_DEF(counters_evicted, METRICS_COUNTER, "mxledger_counters_evicted_total",
 	    "Policy counter keys evicted to stay under the counters' memory cap."),
+	METRICS_DEF(cs_decisions, METRICS_GAUGE, "mxledger_crowdsec_decisions",
+	    "CrowdSec decisions held for policy answers, by type (ban, captcha, other).",
+	    .labels = { "type" }, .max_series = 3),
+	METRICS_DEF(cs_last_sync, METRICS_GAUGE, "mxledger_crowdsec_last_sync_timestamp_seconds",
+	    "When decisions were last pulled from the CrowdSec LAPI successfully (0: never)."),
+	METRICS_DEF(cs_stale, METRICS_GAUGE, "mxledger_crowdsec_stale",
+	    "1 while the CrowdSec decisions are stale: no good pull for stale-after."),
+	METRICS_DEF(cs_syncs, METRICS_COUNTER, "mxledger_crowdsec_syncs_total",
+	    "Pulls of the CrowdSec decision stream, by result (ok, error).",
+	    .labels = { "result" }, .max_series = 2),
+	METRICS_DEF(cs_alerts, METRICS_COUNTER, "mxledger_crowdsec_alerts_total",
+	    "Findings for CrowdSec's watcher API, by result (pushed; suppressed: already "
+	    "pushed or banned; dropped: queue full; failed: given up after an hour).",
+	    .labels = { "result" }, .max_series = 4),
 };
 
 /* metrics_new - a registry with mxledger's families; build_info set for version */
@@ -387,6 +401,30 @@ int
 metrics_counters_evicted(struct metrics *m, uint64_t total)
 {
 	return metrics_set(m->d.counters_evicted, NULL, (double)total);
+}
+
+/* metrics_crowdsec - the CrowdSec client's totals */
+int
+metrics_crowdsec(struct metrics *m, const struct metrics_crowdsec *cs)
+{
+	static const char *const types[] = { "ban", "captcha", "other" };
+	static const char *const syncs[] = { "ok", "error" };
+	static const char *const alerts[] = { "pushed", "suppressed", "dropped", "failed" };
+	const uint64_t held[] = { cs->bans, cs->captchas, cs->others };
+	const uint64_t sy[] = { cs->syncs_ok, cs->syncs_failed };
+	const uint64_t al[] = { cs->alerts_pushed, cs->alerts_suppressed, cs->alerts_dropped,
+	    cs->alerts_failed };
+	int r = 0;
+
+	for (size_t i = 0; i < 3; i++)
+		r |= metrics_set(m->d.cs_decisions, &types[i], (double)held[i]);
+	for (size_t i = 0; i < 2; i++)
+		r |= metrics_set(m->d.cs_syncs, &syncs[i], (double)sy[i]);
+	for (size_t i = 0; i < 4; i++)
+		r |= metrics_set(m->d.cs_alerts, &alerts[i], (double)al[i]);
+	r |= metrics_set(m->d.cs_last_sync, NULL, cs->last_sync);
+	r |= metrics_set(m->d.cs_stale, NULL, cs->stale ? 1 : 0);
+	return r < 0 ? -EINVAL : 0;
 }
 
 /* metrics_set_health - NULL or "" healthy; else why not */

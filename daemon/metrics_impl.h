@@ -62,6 +62,7 @@ struct metrics_daemon {
 	struct metrics_family *db_batch, *db_errors;
 	struct metrics_family *proxy_errors, *fatals, *connections, *real_ip_lost;
 	struct metrics_family *counters_evicted;
+	struct metrics_family *cs_decisions, *cs_last_sync, *cs_stale, *cs_syncs, *cs_alerts;
 };
 
 struct metrics {

@@ -40,6 +40,8 @@ struct policy {
 	int64_t history_window;		/* usec; 0 = no rebuild */
 	policy_record_fn record;
 	void *record_ud;
+	rules_cs_lookup_fn cs_lookup;	/* who answers crowdsec conditions */
+	void *cs_ud;
 	struct policy_stats stats;
 	struct mx_event *scratch;	/* an unpacked struct policy_event */
 	struct policy_record rec;	/* handed to the recorder */
@@ -94,9 +96,18 @@ policy_set_rules(struct policy *p, struct mx_rules *rules)
 		rules_free(rules);
 		return r;
 	}
+	rules_set_crowdsec(rules, p->cs_lookup, p->cs_ud);
 	rules_free(p->rules);
 	p->rules = rules;
 	return 0;
+}
+
+void
+policy_set_crowdsec(struct policy *p, rules_cs_lookup_fn lookup, void *ud)
+{
+	p->cs_lookup = lookup;
+	p->cs_ud = ud;
+	rules_set_crowdsec(p->rules, lookup, ud);
 }
 
 void
@@ -169,7 +180,10 @@ policy_json_str(char *o, char *end, const char *s)
 	return o;
 }
 
-/* policy_hit_json - [{"condition":"...","key":"...","value":N,"limit":N}, ...] */
+/*
+ * policy_hit_json - [{"condition":"...","key":"...","value":N,"limit":N}, ...];
+ * a crowdsec condition adds "decision":"ban crowdsecurity/... (origin ...)"
+ */
 int
 policy_hit_json(const struct rules_hit *hit, char *buf, size_t size)
 {
@@ -190,11 +204,21 @@ policy_hit_json(const struct rules_hit *hit, char *buf, size_t size)
 		o += sprintf(o, ",\"key\":");
 		if ((o = policy_json_str(o, end, v->key)) == NULL)
 			goto full;
-		n = snprintf(o, (size_t)(end - o), ",\"value\":%llu,\"limit\":%llu}",
+		n = snprintf(o, (size_t)(end - o), ",\"value\":%llu,\"limit\":%llu",
 		    (unsigned long long)v->value, (unsigned long long)v->limit);
 		if (n < 0 || n >= end - o)
 			goto full;
 		o += n;
+		if (v->crowdsec) {
+			if (end - o < 16)
+				goto full;
+			o += sprintf(o, ",\"decision\":");
+			if ((o = policy_json_str(o, end, hit->crowdsec)) == NULL)
+				goto full;
+		}
+		if (end - o < 2)
+			goto full;
+		*o++ = '}';
 	}
 	if (end - o < 2)
 		goto full;

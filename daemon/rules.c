@@ -27,6 +27,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "rules_impl.h"
 
@@ -109,6 +110,13 @@ rules_rule_clear(struct rules_rule *r)
 		}
 	for (size_t i = 0; i < r->n_conds; i++)
 		free(r->conds[i].text);
+	for (size_t neg = 0; neg < 2; neg++) {
+		for (size_t i = 0; i < r->cs[neg].n; i++)
+			free(r->cs[neg].s[i]);
+		free(r->cs[neg].s);
+	}
+	free(r->cs_text);
+	free(r->alert_type);
 	free(r->name);
 	free(r->action);
 }
@@ -315,6 +323,92 @@ rules_list(struct rules_ctx *cx, const struct config_stmt *st, int neg)
 	}
 	for (size_t i = first; i < st->n_args; i++)
 		rules_list_value(cx, st, (enum rules_list)l, &cx->r->lists[l][neg], st->args[i]);
+}
+
+/* rules_cs_type_ok - a CrowdSec decision type: ban, captcha, throttle, ... */
+static int
+rules_cs_type_ok(const char *s)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_");
+
+	return n > 0 && s[n] == '\0' && n < sizeof(((struct rules_cs_decision *)0)->type);
+}
+
+/* rules_crowdsec - "crowdsec TYPE..." or "not crowdsec TYPE..." */
+static void
+rules_crowdsec(struct rules_ctx *cx, const struct config_stmt *st, int neg)
+{
+	struct rules_vlist *v = &cx->r->cs[neg];
+	size_t first = neg ? 1 : 0;
+	char **ns;
+
+	if (st->n_args <= first) {
+		rules_err(cx, st, "crowdsec: expected decision types (ban, captcha, any, ...)");
+		return;
+	}
+	for (size_t i = first; i < st->n_args; i++) {
+		if (!rules_cs_type_ok(st->args[i])) {
+			rules_err(cx, st, "crowdsec: \"%.64s\" is not a decision type (ban, "
+			    "captcha, any, ...: letters, digits, - and _)", st->args[i]);
+			continue;
+		}
+		if ((ns = reallocarray(v->s, v->n + 1, sizeof(*ns))) == NULL) {
+			cx->oom = 1;
+			return;
+		}
+		v->s = ns;
+		if ((v->s[v->n] = rules_strdup_case(cx, st->args[i], 0, 1)) == NULL)
+			return;
+		v->n++;
+	}
+}
+
+/* rules_cs_alert - "crowdsec-alert TYPE DURATION" */
+static void
+rules_cs_alert(struct rules_ctx *cx, const struct config_stmt *st)
+{
+	int64_t usec;
+
+	if (cx->r->alert_type != NULL) {
+		rules_err(cx, st, "crowdsec-alert: given twice");
+		return;
+	}
+	if (st->n_args != 2 || !rules_cs_type_ok(st->args[0]) ||
+	    strcasecmp(st->args[0], "any") == 0) {
+		rules_err(cx, st, "crowdsec-alert: expected a decision type and a duration "
+		    "(crowdsec-alert ban 4h)");
+		return;
+	}
+	if (rules_window_parse(st->args[1], &usec) < 0 || usec < 1000000) {
+		rules_err(cx, st, "crowdsec-alert: \"%.32s\" is not a duration from 1s to 30d",
+		    st->args[1]);
+		return;
+	}
+	cx->r->alert_usec = usec;
+	cx->r->alert_type = rules_strdup_case(cx, st->args[0], 0, 1);
+}
+
+/* rules_cs_text - "crowdsec ban captcha", the report text of a rule's condition */
+static int
+rules_cs_text(struct rules_rule *r)
+{
+	const struct rules_vlist *v = &r->cs[0];
+	size_t n = sizeof("crowdsec");
+	char *t;
+
+	if (v->n == 0)
+		return 0;
+	for (size_t i = 0; i < v->n; i++)
+		n += strlen(v->s[i]) + 1;
+	if ((t = malloc(n)) == NULL)
+		return -ENOMEM;
+	strcpy(t, "crowdsec");
+	for (size_t i = 0; i < v->n; i++) {
+		strcat(t, " ");
+		strcat(t, v->s[i]);
+	}
+	r->cs_text = t;
+	return 0;
 }
 
 /* rules_yesno - "sasl yes", "stress no" */
@@ -529,6 +623,12 @@ rules_statement(struct rules_ctx *cx, const struct config_stmt *st)
 		rules_counting(cx, st, RULES_SRC_HISTORY);
 	else if (strcmp(kw, "distinct") == 0)
 		rules_counting(cx, st, RULES_SRC_DISTINCT);
+	else if (strcmp(kw, "crowdsec") == 0)
+		rules_crowdsec(cx, st, 0);
+	else if (strcmp(kw, "not") == 0 && st->n_args > 0 && strcmp(st->args[0], "crowdsec") == 0)
+		rules_crowdsec(cx, st, 1);
+	else if (strcmp(kw, "crowdsec-alert") == 0)
+		rules_cs_alert(cx, st);
 	else if (strcmp(kw, "not") == 0)
 		rules_list(cx, st, 1);
 	else {
@@ -595,7 +695,7 @@ rules_parse(struct config_diag *d, const struct config_stmt *rule_stmt, struct m
 	r.name = strdup(cx.name);
 	r.file = rules_file(rules, rule_stmt->file);
 	r.line = rule_stmt->line;
-	if (cx.oom || r.name == NULL || r.file == NULL ||
+	if (cx.oom || r.name == NULL || r.file == NULL || rules_cs_text(&r) < 0 ||
 	    (nr = reallocarray(rules->rules, rules->n_rules + 1, sizeof(*nr))) == NULL) {
 		rules_rule_clear(&r);
 		return -ENOMEM;
@@ -649,10 +749,24 @@ rules_print(const struct mx_rules *rules, FILE *f)
 			fprintf(f, "\tsasl %s\n", r->sasl ? "yes" : "no");
 		if (r->stress >= 0)
 			fprintf(f, "\tstress %s\n", r->stress ? "yes" : "no");
+		for (int neg = 0; neg < 2; neg++) {
+			if (r->cs[neg].n == 0)
+				continue;
+			fprintf(f, "\t%scrowdsec", neg ? "not " : "");
+			for (size_t k = 0; k < r->cs[neg].n; k++)
+				fprintf(f, " %s", r->cs[neg].s[k]);
+			fputc('\n', f);
+		}
 		for (size_t k = 0; k < r->n_conds; k++)
 			fprintf(f, "\t%s\n", r->conds[k].text);
 		fputs("\taction ", f);
 		rules_print_quoted(f, r->action);
+		if (r->alert_type != NULL) {
+			char w[32];
+
+			rules_window_text(r->alert_usec, w, sizeof(w));
+			fprintf(f, "\n\tcrowdsec-alert %s %s", r->alert_type, w);
+		}
 		fprintf(f, "\n%s}\n", r->warn ? "\tmode warn\n" : "");
 	}
 }

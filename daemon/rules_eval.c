@@ -358,6 +358,125 @@ rules_compare(uint64_t value, enum rules_op op, uint64_t limit)
 	return 0;
 }
 
+/* ------------------------------------------------------------- crowdsec */
+
+/* rules_set_crowdsec - who answers `crowdsec` conditions (NULL: nobody) */
+void
+rules_set_crowdsec(struct mx_rules *rules, rules_cs_lookup_fn lookup, void *ud)
+{
+	rules->cs_lookup = lookup;
+	rules->cs_ud = ud;
+}
+
+/* rules_use_crowdsec - 1: a rule asks CrowdSec, 2: a rule pushes alerts, 3: both */
+int
+rules_use_crowdsec(const struct mx_rules *rules)
+{
+	int use = 0;
+
+	for (size_t i = 0; i < rules->n_rules; i++) {
+		const struct rules_rule *r = &rules->rules[i];
+
+		if (r->cs[0].n > 0 || r->cs[1].n > 0)
+			use |= 1;
+		if (r->alert_type != NULL)
+			use |= 2;
+	}
+	return use;
+}
+
+/* rules_cs_get - the decisions covering the client, looked up once per request */
+static const struct rules_cs_match *
+rules_cs_get(struct mx_rules *rules, const struct policy_request *req, struct rules_addrs *ad,
+    int64_t now)
+{
+	const unsigned char *a;
+	int family;
+
+	if (rules->cs_have)
+		return &rules->cs;
+	rules->cs_have = 1;
+	rules->cs.n = 0;
+	if (rules->cs_lookup == NULL ||
+	    !rules_addr(ad, RULES_LIST_CLIENT_ADDRESS, req->client_address, &family, &a) ||
+	    rules->cs_lookup(rules->cs_ud, family, a, now, &rules->cs) < 0)
+		rules->cs.n = 0;
+	return &rules->cs;
+}
+
+/* rules_cs_find - the strongest decision whose type is in v ("any": every type); -1 if none */
+static int
+rules_cs_find(const struct rules_cs_match *m, const struct rules_vlist *v, unsigned *ret_n)
+{
+	size_t kept = m->n < RULES_CS_MAX ? m->n : RULES_CS_MAX;
+	int first = -1;
+
+	*ret_n = 0;
+	for (size_t i = 0; i < kept; i++)
+		for (size_t k = 0; k < v->n; k++)
+			if (strcmp(v->s[k], "any") == 0 || strcmp(v->s[k], m->d[i].type) == 0) {
+				if (first < 0)
+					first = (int)i;
+				(*ret_n)++;
+				break;
+			}
+	return first;
+}
+
+/* rules_cs_describe - "ban crowdsecurity/postfix-spam (origin crowdsec, 3h59m left)" */
+static void
+rules_cs_describe(const struct rules_cs_decision *d, int64_t now, char *buf, size_t size)
+{
+	int64_t left = (d->expires_usec - now) / 1000000;
+	char w[32];
+
+	if (left <= 0)
+		snprintf(w, sizeof(w), "0s");
+	else if (left >= 3600)
+		snprintf(w, sizeof(w), "%lldh%02lldm", (long long)(left / 3600),
+		    (long long)(left % 3600 / 60));
+	else if (left >= 60)
+		snprintf(w, sizeof(w), "%lldm%02llds", (long long)(left / 60), (long long)(left % 60));
+	else
+		snprintf(w, sizeof(w), "%llds", (long long)left);
+	snprintf(buf, size, "%s %s (origin %s, %s left)", d->type,
+	    d->scenario[0] != '\0' ? d->scenario : "-", d->origin[0] != '\0' ? d->origin : "-", w);
+}
+
+/*
+ * rules_cs_holds - do r's crowdsec conditions hold? A positive one that
+ * does is reported as a value of hit, its decision in hit->crowdsec.
+ */
+static int
+rules_cs_holds(struct mx_rules *rules, const struct rules_rule *r,
+    const struct policy_request *req, struct rules_addrs *ad, int64_t now,
+    struct rules_hit *hit)
+{
+	const struct rules_cs_match *m;
+	struct rules_value *v;
+	unsigned n;
+	int i;
+
+	hit->crowdsec[0] = '\0';
+	if (r->cs[0].n == 0 && r->cs[1].n == 0)
+		return 1;
+	m = rules_cs_get(rules, req, ad, now);
+	if (r->cs[1].n > 0 && rules_cs_find(m, &r->cs[1], &n) >= 0)
+		return 0;
+	if (r->cs[0].n == 0)
+		return 1;
+	if ((i = rules_cs_find(m, &r->cs[0], &n)) < 0)
+		return 0;
+	rules_cs_describe(&m->d[i], now, hit->crowdsec, sizeof(hit->crowdsec));
+	v = &hit->values[hit->n_values++];
+	v->condition = r->cs_text;
+	v->value = n;
+	v->limit = 1;
+	v->crowdsec = 1;
+	snprintf(v->key, sizeof(v->key), "%s", req->client_address);
+	return 1;
+}
+
 /* rules_match - do all conditions of r hold? fills hit's values when they do */
 static int
 rules_match(struct mx_rules *rules, const struct rules_rule *r, const struct policy_request *req,
@@ -374,6 +493,8 @@ rules_match(struct mx_rules *rules, const struct rules_rule *r, const struct pol
 			return 0;
 	}
 	hit->n_values = 0;
+	if (!rules_cs_holds(rules, r, req, ad, now, hit))
+		return 0;
 	for (size_t i = 0; i < r->n_conds; i++) {
 		const struct rules_cond *c = &r->conds[i];
 		struct rules_spec *s = &rules->specs[c->spec];
@@ -382,12 +503,15 @@ rules_match(struct mx_rules *rules, const struct rules_rule *r, const struct pol
 		if (!rules_spec_value(rules, s, sj, now, &v->value) ||
 		    !rules_compare(v->value, c->op, c->limit))
 			return 0;
+		v->crowdsec = 0;
 		v->condition = c->text;
 		v->limit = c->limit;
 		snprintf(v->key, sizeof(v->key), "%s", sj->key[s->key]);
 	}
 	hit->rule = r->name;
 	hit->action = r->action;
+	hit->alert_type = r->alert_type;
+	hit->alert_usec = r->alert_usec;
 	return 1;
 }
 
@@ -418,6 +542,7 @@ rules_check(struct mx_rules *rules, const struct policy_request *req, int64_t no
 	if (!rules->bound)
 		return rules_fail(rules, ret, -EINVAL);
 	memset(ad.state, 0, sizeof(ad.state));
+	rules->cs_have = 0;
 	rules_subject_fill(rules, &sj, req->client_address, req->sasl_username, req->sender,
 	    req->recipient);
 	if ((r = rules_count_request(rules, req, &sj, now_usec)) < 0)

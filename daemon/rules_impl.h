@@ -143,6 +143,10 @@ struct rules_rule {
 	size_t n_conds;
 	char *action;
 	int warn;			/* mode warn */
+	struct rules_vlist cs[2];	/* crowdsec TYPE... / not crowdsec TYPE... (lower case) */
+	char *cs_text;			/* "crowdsec ban captcha", for reports */
+	char *alert_type;		/* crowdsec-alert TYPE DURATION; NULL if none */
+	int64_t alert_usec;
 };
 
 struct mx_rules {
@@ -160,6 +164,10 @@ struct mx_rules {
 	struct authfail *authfail;	/* borrowed, may be NULL */
 	int bound;
 	int inst_cls;			/* instance -> requests seen, -1 when not needed */
+	rules_cs_lookup_fn cs_lookup;	/* rules_set_crowdsec(); NULL = no decisions */
+	void *cs_ud;
+	int cs_have;			/* per request scratch: cs below is known */
+	struct rules_cs_match cs;
 };
 
 /* rules.c */

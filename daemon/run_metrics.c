@@ -321,6 +321,7 @@ run_metrics_event(void *ud, const struct mx_event *ev)
 		in->m_line_usec = ev->ts_usec;
 		in->m_read_usec = clock_now_usec();
 	}
+	run_crowdsec_event(run, ev);
 	return run_policy_event(ud, ev);
 }
 

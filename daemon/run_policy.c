@@ -97,6 +97,7 @@
 #include "history.h"
 #include "log.h"
 #include "metrics.h"
+#include "crowdsec.h"
 #include "policy.h"
 #include "policy_server.h"
 #include "run.h"
@@ -334,6 +335,7 @@ run_policy_decide(void *ud, const struct policy_request *req, char *ret_action, 
 	/* an internal error gives the fail-action in d (and a record with the error) */
 	(void)policy_decide(rp->policy, req, clock_now_usec(), &d);
 	r = policy_format_action(&d, ret_action, size);
+	run_crowdsec_decided(rp->run, req, &d);
 	if (r >= 0 && rp->run->metrics != NULL)
 		(void)metrics_policy_request(rp->run->metrics, ret_action, d.rule,
 		    (double)(clock_mono_usec() - t0) / 1e6);
@@ -576,6 +578,11 @@ run_policy_rebuild(struct run *run, const struct mx_config *cfg)
 		log_err("policy: cannot build the rules and counters: %s", strerror(-r));
 		return NULL;
 	}
+	if (run->crowdsec != NULL)
+		policy_set_crowdsec(p, crowdsec_lookup, run->crowdsec);
+	else if (rules_count(cfg->rules) > 0 && (rules_use_crowdsec(cfg->rules) & 1))
+		log_warning("policy: rules ask CrowdSec but no CrowdSec client runs (the crowdsec "
+		    "block takes effect at the next start); their crowdsec conditions never hold");
 	r = policy_rebuild(p, run->st, now);
 	if (r < 0) {
 		log_err("policy: cannot read the history from the database: %s; "

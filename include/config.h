@@ -124,6 +124,28 @@ struct mx_metrics_conf {
 	unsigned line;
 };
 
+/*
+ * The crowdsec { } block (mxledger.conf(5) CROWDSEC, config_crowdsec.c):
+ * the LAPI's decisions for `crowdsec` rule conditions (bouncer side) and,
+ * with a watcher block, mxledger's findings pushed as alerts. Off when absent.
+ */
+struct mx_crowdsec_conf {
+	int present;			/* a crowdsec block was read */
+	char *url;			/* LAPI base URL, "http://127.0.0.1:8080/" by default */
+	char *api_key;			/* the bouncer key (api-key, or read from api-key-file) */
+	char *api_key_file;		/* where it was read from; NULL = given inline */
+	unsigned interval_msec;		/* pull the decision stream this often (10 s) */
+	unsigned timeout_msec;		/* per HTTP request (2 s) */
+	unsigned stale_msec;		/* no good pull for this long = stale (1 min) */
+	int watcher;			/* a watcher block was read */
+	char *machine_id;		/* watcher login */
+	char *password;			/* its password (password, or read from password-file) */
+	char *password_file;		/* NULL = given inline */
+	int proxy_errors;		/* push PROXY protocol errors as alerts (no decision) */
+	char *file;			/* where the block was */
+	unsigned line;
+};
+
 struct mx_config {
 	char *path;			/* file read, NULL for built-in defaults */
 	char *database;			/* NULL = store_default_path() */
@@ -154,6 +176,7 @@ struct mx_config {
 	char *auth_policy_file;		/* where the block was */
 	unsigned auth_policy_line;
 	struct mx_metrics_conf metrics;	/* config_metrics.c */
+	struct mx_crowdsec_conf crowdsec;	/* config_crowdsec.c */
 };
 
 int config_load(const char *path, int must_exist, struct mx_config **ret);

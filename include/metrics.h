@@ -16,6 +16,7 @@
  *	int metrics_input_lag(struct metrics *m, const char *input, double seconds);
  *	int metrics_db_batch(struct metrics *m, double seconds, int failed);
  *	int metrics_counters_evicted(struct metrics *m, uint64_t total);
+ *	int metrics_crowdsec(struct metrics *m, const struct metrics_crowdsec *cs);
  *	void metrics_set_health(struct metrics *m, const char *reason);
  *	int metrics_get_health(struct metrics *m, char *buf, size_t size);
  *
@@ -235,6 +236,15 @@ int metrics_input_lines(struct metrics *m, const char *input, uint64_t read,
 int metrics_input_lag(struct metrics *m, const char *input, double seconds);
 int metrics_db_batch(struct metrics *m, double seconds, int failed);
 int metrics_counters_evicted(struct metrics *m, uint64_t total);
+/* What the CrowdSec client (crowdsec.c) publishes each round: totals, not increments. */
+struct metrics_crowdsec {
+	uint64_t bans, captchas, others;	/* decisions held, by type */
+	double last_sync;			/* UNIX time of the last good pull; 0 = never */
+	int stale;
+	uint64_t syncs_ok, syncs_failed;
+	uint64_t alerts_pushed, alerts_failed, alerts_suppressed, alerts_dropped;
+};
+int metrics_crowdsec(struct metrics *m, const struct metrics_crowdsec *cs);
 void metrics_set_health(struct metrics *m, const char *reason);
 int metrics_get_health(struct metrics *m, char *buf, size_t size);
 

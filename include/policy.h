@@ -15,6 +15,7 @@
  *	int policy_rebuild(struct policy *p, struct store *st, int64_t now_usec);
  *	int policy_set_rules(struct policy *p, struct mx_rules *rules);
  *	void policy_set_recorder(struct policy *p, policy_record_fn fn, void *ud);
+ *	void policy_set_crowdsec(struct policy *p, rules_cs_lookup_fn lookup, void *ud);
  *	int policy_event_wanted(enum mx_event_kind kind);
  *	void policy_event_pack(struct policy_event *pe, const struct mx_event *ev);
  *	void policy_get_stats(const struct policy *p, struct policy_stats *ret);
@@ -40,6 +41,11 @@
  *	recorder runs synchronously inside policy_decide(): it must copy what
  *	it keeps and must not block (mxledger run queues the record for the
  *	main thread, which logs it and stores it in the decisions table).
+ *
+ *	policy_set_crowdsec() sets who answers the rules' `crowdsec`
+ *	conditions (crowdsec_lookup() of a running client, crowdsec.h), for
+ *	this rule set and the ones policy_set_rules() brings later. Without
+ *	it those conditions never hold.
  *
  *	policy_format_action() writes the action text to send (without
  *	"action="), cut at POLICY_ACTION_MAX bytes.
@@ -109,7 +115,7 @@
  * ~200 bytes of condition text, a key of RULES_KEY_SHOW (escaped) and two
  * numbers each.
  */
-#define POLICY_COUNTERS_JSON_MAX	(RULES_COUNT_MAX * 640)
+#define POLICY_COUNTERS_JSON_MAX	((RULES_COUNT_MAX + 1) * 640)
 
 /* The part of a log event the history counters read (rules.h, authfail.h). */
 struct policy_event {
@@ -171,6 +177,7 @@ int policy_observe_packed(struct policy *p, const struct policy_event *pe, int64
 int policy_rebuild(struct policy *p, struct store *st, int64_t now_usec);
 int policy_set_rules(struct policy *p, struct mx_rules *rules);
 void policy_set_recorder(struct policy *p, policy_record_fn fn, void *ud);
+void policy_set_crowdsec(struct policy *p, rules_cs_lookup_fn lookup, void *ud);
 int policy_event_wanted(enum mx_event_kind kind);
 void policy_event_pack(struct policy_event *pe, const struct mx_event *ev);
 void policy_get_stats(const struct policy *p, struct policy_stats *ret);

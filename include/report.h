@@ -139,6 +139,10 @@ int report_out_new(FILE *f, enum report_format format, const struct report_table
 int report_out_begin(struct report_out *o, size_t n_cols, const char *const *names);
 int report_out_row(struct report_out *o, const struct report_cell *cells);
 int report_out_end(struct report_out *o);
+/* report_crowdsec.c: CrowdSec's decisions on addr as rows of the ip report */
+struct mx_crowdsec_conf;
+int report_crowdsec(struct report_out *out, const struct mx_crowdsec_conf *conf,
+    const char *addr);
 struct report_out *report_out_free(struct report_out *o);
 
 #endif

@@ -56,6 +56,13 @@
  *	  recipient_domain DOMAIN...
  *	  sasl yes|no               authenticated (sasl_username not empty)
  *	  stress yes|no             Postfix is under stress
+ *	  crowdsec TYPE...          CrowdSec holds an active decision of one
+ *	                            of these types (ban, captcha, ...; any =
+ *	                            every type) for client_address, itself or
+ *	                            a range holding it (crowdsec.h); `not
+ *	                            crowdsec TYPE...`: none of them. Without a
+ *	                            lookup (rules_set_crowdsec()) no address
+ *	                            has a decision.
  *
  *	Counting conditions compare a counter with a number over a sliding
  *	window (30s, 1m, 15m, 1h, 1d, 7d; a bare number is seconds; at most
@@ -117,6 +124,13 @@
  *	                                 action 450 4.7.1 "Slow down"
  *	  HOLD TEXT | DISCARD TEXT | WARN TEXT | INFO TEXT
  *	  PREPEND HEADER: VALUE          a header line, required
+ *
+ *	  crowdsec-alert TYPE DURATION   not a condition: when the rule
+ *	                                 decides (enforced, not a dry run),
+ *	                                 the hit carries TYPE and DURATION
+ *	                                 so the caller pushes the finding to
+ *	                                 CrowdSec as an alert with a TYPE
+ *	                                 decision on client_address
  *
  *	An allowlist is a rule whose action is DUNNO placed before the
  *	limits (first match wins, so the limits are never reached); use OK
@@ -191,6 +205,10 @@
  *	outlive the rules; af may be NULL: every auth failure line then
  *	counts its attempts, with no correlation).
  *
+ *	rules_set_crowdsec() sets who answers `crowdsec` conditions (NULL:
+ *	nobody, they never hold); rules_use_crowdsec() says whether any
+ *	rule has such a condition (1) or a crowdsec-alert (2), or both (3).
+ *
  *	rules_check() first counts the request in every counter the rules
  *	use, then evaluates the rules, and fills *ret. rules_observe_event()
  *	counts one log event in the history counters, at the event's time
@@ -246,11 +264,17 @@ enum rules_mode {
 	RULES_MODE_WARN,
 };
 
+/* CrowdSec decisions kept per lookup, and the text of one in a report. */
+#define RULES_CS_MAX		4
+#define RULES_CS_SHOW		192
+
 struct rules_value {
 	const char *condition;	/* normalised condition text: "rate messages by ... per 1m" */
 	char key[RULES_KEY_SHOW];	/* the key it was counted for: "192.0.2.7" */
 	uint64_t value;		/* the counter (distinct: number of values) */
 	uint64_t limit;		/* N of the condition */
+	int crowdsec;		/* a `crowdsec` condition: value = decisions of its types,
+				 * limit 1, the decision in the hit's crowdsec text */
 };
 
 struct rules_hit {
@@ -258,8 +282,35 @@ struct rules_hit {
 	const char *action;	/* the rule's action, normalised */
 	int dry_run;		/* 1: reported only (mode warn, rule or global) */
 	unsigned n_values;
-	struct rules_value values[RULES_COUNT_MAX];
+	struct rules_value values[RULES_COUNT_MAX + 1];
+	/* the CrowdSec decision a `crowdsec` condition matched: "ban
+	 * crowdsecurity/postfix-spam (origin crowdsec, 3h59m left)"; "" if none */
+	char crowdsec[RULES_CS_SHOW];
+	/* crowdsec-alert of the rule: push the finding (crowdsec.h); NULL if none */
+	const char *alert_type;
+	int64_t alert_usec;	/* the decision's duration */
 };
+
+/* One CrowdSec decision covering an address (rules_set_crowdsec()). */
+struct rules_cs_decision {
+	char type[32];		/* "ban", "captcha", ... (lower case) */
+	char scenario[96];
+	char origin[32];
+	int64_t expires_usec;	/* CLOCK_REALTIME */
+};
+
+struct rules_cs_match {
+	size_t n;		/* decisions covering the address (may exceed RULES_CS_MAX) */
+	struct rules_cs_decision d[RULES_CS_MAX];	/* strongest first */
+};
+
+/*
+ * Who answers `crowdsec` conditions: fills *ret with the active decisions
+ * covering the address (family AF_INET: 4 bytes, AF_INET6: 16); returns 0,
+ * or -errno (the conditions then see no decision: fail open).
+ */
+typedef int (*rules_cs_lookup_fn)(void *ud, int family, const unsigned char *addr,
+    int64_t now_usec, struct rules_cs_match *ret);
 
 struct rules_decision {
 	const char *action;	/* the answer to send: the deciding rule's action, or DUNNO */
@@ -280,6 +331,8 @@ int rules_set_mode(struct mx_rules *rules, enum rules_mode mode);
 int rules_set_net_prefix(struct mx_rules *rules, unsigned v4_len, unsigned v6_len);
 int rules_set_fail_action(struct mx_rules *rules, const char *action);
 int rules_bind(struct mx_rules *rules, struct counters *c, struct authfail *af);
+void rules_set_crowdsec(struct mx_rules *rules, rules_cs_lookup_fn lookup, void *ud);
+int rules_use_crowdsec(const struct mx_rules *rules);
 int rules_check(struct mx_rules *rules, const struct policy_request *req, int64_t now_usec,
     struct rules_decision *ret);
 int rules_observe_event(struct mx_rules *rules, const struct mx_event *ev, int64_t now_usec);

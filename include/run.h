@@ -18,7 +18,14 @@
  *	void run_inputs_rewind(struct run *run);
  *
  *	run_metrics.c:
- *	int run_metrics_start(struct run *run, const struct mx_config *cfg);
+ *	int run_crowdsec_start(struct run *run, const struct mx_config *cfg);
+void run_crowdsec_stop(struct run *run);
+void run_crowdsec_reload(struct run *run, const struct mx_config *cfg);
+void run_crowdsec_event(struct run *run, const struct mx_event *ev);
+void run_crowdsec_decided(struct run *run, const struct policy_request *req,
+    const struct rules_decision *d);
+
+int run_metrics_start(struct run *run, const struct mx_config *cfg);
  *	void run_metrics_reload(struct run *run, const struct mx_config *cfg);
  *	void run_metrics_stop(struct run *run);
  *	int run_metrics_event(void *ud, const struct mx_event *ev);
@@ -89,6 +96,8 @@
 #include "config.h"
 #include "event.h"
 #include "ingest.h"
+#include "policy_proto.h"
+#include "rules.h"
 #include "journal.h"
 #include "store.h"
 #include "tail.h"
@@ -138,12 +147,22 @@ struct run {
 	struct run_input *reading;	/* the input inside ingest_line()/ingest_journal() */
 	uint64_t evicted;		/* policy counters evicted so far: written by the policy
 					 * thread only (run_policy.c), across its restarts */
+	struct crowdsec *crowdsec;	/* the CrowdSec client (run_crowdsec.c); NULL when off;
+					 * set before the policy thread starts, cleared after */
+	int cs_proxy_errors;		/* push PROXY errors to CrowdSec */
 };
 
 int run_after_ingest(struct run *run, int r);
 int run_flush(struct run *run);
 int run_commit(struct run *run);
 void run_schedule_flush(struct run *run);
+
+int run_crowdsec_start(struct run *run, const struct mx_config *cfg);
+void run_crowdsec_stop(struct run *run);
+void run_crowdsec_reload(struct run *run, const struct mx_config *cfg);
+void run_crowdsec_event(struct run *run, const struct mx_event *ev);
+void run_crowdsec_decided(struct run *run, const struct policy_request *req,
+    const struct rules_decision *d);
 
 int run_metrics_start(struct run *run, const struct mx_config *cfg);
 void run_metrics_reload(struct run *run, const struct mx_config *cfg);

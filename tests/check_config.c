@@ -121,6 +121,22 @@ static const struct ok_case {
 	  "\ttextfile-interval 90s\n" },
 	{ "an https Alertmanager", "metrics { alerts yes; alertmanager-url https://am.example.net/ }\n",
 	  "\talertmanager-url \"https://am.example.net/\"\n" },
+	{ "without a crowdsec block CrowdSec is not asked, and the output says so", "",
+	  "# crowdsec: no crowdsec block; CrowdSec is not asked\n" },
+	{ "a crowdsec block with only a key: defaults, the key hidden",
+	  "crowdsec { api-key 0123456789abcdef0123456789abcdef }\n",
+	  "crowdsec {\n\turl \"http://127.0.0.1:8080/\"\n\tapi-key \"(hidden)\"\n"
+	  "\tinterval 10s\n\ttimeout 2s\n\tstale-after 1m\n"
+	  "\t# watcher: none; nothing is pushed to CrowdSec\n}\n" },
+	{ "every crowdsec setting, a watcher, and rules asking CrowdSec",
+	  "crowdsec {\n\turl https://lapi.example.net:8443/\n\tapi-key k\n\tinterval 30s\n"
+	  "\ttimeout 500ms\n\tstale-after 5m\n\twatcher {\n\t\tmachine-id mx1\n"
+	  "\t\tpassword \"p w\"\n\t\tproxy-errors yes\n\t}\n}\n"
+	  "rule cs { crowdsec ban; action 521 5.7.1 blocked; crowdsec-alert ban 4h }\n",
+	  "rule cs {\n\tcrowdsec ban\n\taction \"521 5.7.1 blocked\"\n\tcrowdsec-alert ban 4h\n}\n"
+	  "...\ncrowdsec {\n\turl \"https://lapi.example.net:8443/\"\n\tapi-key \"(hidden)\"\n"
+	  "\tinterval 30s\n\ttimeout 500ms\n\tstale-after 5m\n\twatcher {\n"
+	  "\t\tmachine-id \"mx1\"\n\t\tpassword \"(hidden)\"\n\t\tproxy-errors yes\n\t}\n}\n" },
 };
 
 /* A text with errors, and exactly what is printed about it. */
@@ -129,6 +145,43 @@ static const struct err_case {
 } err_cases[] = {
 	{ "an unknown keyword is named", "databse \"/srv/x.db\"\n",
 	  "t.conf:1: unknown keyword \"databse\"\n" },
+	{ "a crowdsec block needs a bouncer key", "crowdsec {\n interval 5s\n}\n",
+	  "t.conf:1: crowdsec: needs api-key-file (or api-key): a bouncer key from "
+	  "`cscli bouncers add mxledger`\n" },
+	{ "crowdsec values are checked, each at its line",
+	  "crowdsec {\n url ftp://x\n interval 0\n timeout 2m\n stale-after 8d\n colour red\n"
+	  " api-key-file relative.key\n}\n",
+	  "t.conf:2: url: \"ftp://x\": expected an http:// or https:// URL\n"
+	  "t.conf:3: interval: \"0\" is not between 1s and 1h\n"
+	  "t.conf:4: timeout: \"2m\" is not between 100ms and 1m\n"
+	  "t.conf:5: stale-after: \"8d\" is not between 1s and 7d\n"
+	  "t.conf:6: unknown keyword \"colour\" in a crowdsec block\n"
+	  "t.conf:7: api-key-file: \"relative.key\" is not an absolute path\n" },
+	{ "a key file that cannot be read",
+	  "crowdsec { api-key-file /nonexistent/k }\n",
+	  "t.conf:1: api-key-file: \"/nonexistent/k\": cannot read: No such file or directory\n" },
+	{ "an empty key file", "crowdsec { api-key-file /dev/null }\n",
+	  "t.conf:1: api-key-file: \"/dev/null\": the secret is empty\n" },
+	{ "a key given inline and as a file",
+	  "crowdsec {\n api-key a\n api-key-file /proc/self/comm\n}\n",
+	  "t.conf:3: api-key-file: api-key is set too (line 2); give one of them\n" },
+	{ "a timeout longer than the interval",
+	  "crowdsec {\n api-key a\n interval 1s\n timeout 2s\n}\n",
+	  "t.conf:4: timeout: longer than the interval\n" },
+	{ "two crowdsec blocks", "crowdsec { api-key a }\ncrowdsec { api-key b }\n",
+	  "t.conf:2: crowdsec: already set at t.conf:1\n" },
+	{ "a watcher without credentials",
+	  "crowdsec {\n api-key a\n watcher {\n  proxy-errors maybe\n }\n watcher { }\n}\n",
+	  "t.conf:4: proxy-errors: \"maybe\" is not one of no, yes\n"
+	  "t.conf:6: watcher: already set in this block at line 3\n" },
+	{ "rules that ask CrowdSec without the block",
+	  "rule a { crowdsec ban; action REJECT }\nrule b { not crowdsec captcha; action DUNNO }\n"
+	  "rule c { action DUNNO; crowdsec-alert ban 1h }\n",
+	  "t.conf:1: rule a: crowdsec: there is no crowdsec block to ask (mxledger.conf(5) "
+	  "CROWDSEC)\n"
+	  "t.conf:2: rule b: crowdsec: there is no crowdsec block to ask (mxledger.conf(5) "
+	  "CROWDSEC)\n"
+	  "t.conf:3: rule c: crowdsec-alert: needs a watcher block in the crowdsec block\n" },
 	{ "every error is reported, not just the first",
 	  "foo\nbatch-events 0\nretention 5x\nlog-level loud\n",
 	  "t.conf:1: unknown keyword \"foo\"\n"

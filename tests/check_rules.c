@@ -13,6 +13,7 @@
  * SEE ALSO
  *	rules.h, tests/check_authfail.c
  */
+#include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
@@ -577,6 +578,27 @@ static const struct ecase {
 	{ "a mode that does not exist",
 	  "rule r {\n action DUNNO\n mode silent\n}\n",
 	  "test.conf:3: rule r: mode: expected warn or enforce\n" },
+	{ "crowdsec without a type",
+	  "rule r {\n crowdsec\n action DUNNO\n}\n",
+	  "test.conf:2: rule r: crowdsec: expected decision types (ban, captcha, any, ...)\n" },
+	{ "crowdsec with a word that is no type",
+	  "rule r {\n crowdsec b@n\n action DUNNO\n}\n",
+	  "test.conf:2: rule r: crowdsec: \"b@n\" is not a decision type (ban, captcha, any, "
+	  "...: letters, digits, - and _)\n" },
+	{ "crowdsec-alert without a duration",
+	  "rule r {\n action DUNNO\n crowdsec-alert ban\n}\n",
+	  "test.conf:3: rule r: crowdsec-alert: expected a decision type and a duration "
+	  "(crowdsec-alert ban 4h)\n" },
+	{ "crowdsec-alert of type any",
+	  "rule r {\n action DUNNO\n crowdsec-alert any 4h\n}\n",
+	  "test.conf:3: rule r: crowdsec-alert: expected a decision type and a duration "
+	  "(crowdsec-alert ban 4h)\n" },
+	{ "crowdsec-alert shorter than a second",
+	  "rule r {\n action DUNNO\n crowdsec-alert ban 0\n}\n",
+	  "test.conf:3: rule r: crowdsec-alert: \"0\" is not a duration from 1s to 30d\n" },
+	{ "crowdsec-alert twice",
+	  "rule r {\n action DUNNO\n crowdsec-alert ban 1h\n crowdsec-alert ban 2h\n}\n",
+	  "test.conf:4: rule r: crowdsec-alert: given twice\n" },
 };
 
 START_TEST(config_error_is_reported_at_its_line)
@@ -628,6 +650,158 @@ START_TEST(rules_print_back_in_a_form_that_reads_the_same)
 }
 END_TEST
 
+
+/* ------------------------------------------------------------- crowdsec */
+
+/* What the fake CrowdSec holds: address text -> decisions, strongest first. */
+static const struct cs_fake {
+	const char *addr;
+	size_t n;
+	struct rules_cs_decision d[2];
+} cs_fakes[] = {
+	{ "203.0.113.7", 1, { { "ban", "crowdsecurity/postfix-spam", "cscli", 0 } } },
+	{ "203.0.113.8", 1, { { "captcha", "crowdsecurity/dovecot-spam", "crowdsec", 0 } } },
+	{ "203.0.113.9", 2, { { "ban", "s1", "cscli", 0 }, { "captcha", "s2", "cscli", 0 } } },
+	{ "203.0.113.10", 1, { { "throttle", "custom/slow", "cscli", 0 } } },
+	{ "2001:db8::7", 1, { { "ban", "crowdsecurity/ssh-bf", "CAPI", 0 } } },
+};
+
+static unsigned cs_calls;
+static int cs_fail;
+
+/* cs_lookup - a rules_cs_lookup_fn over cs_fakes, expiring an hour after now */
+static int
+cs_lookup(void *ud, int family, const unsigned char *addr, int64_t now,
+    struct rules_cs_match *ret)
+{
+	char text[INET6_ADDRSTRLEN];
+
+	ck_assert_ptr_eq(ud, &cs_calls);
+	cs_calls++;
+	ret->n = 0;
+	if (cs_fail)
+		return -EIO;
+	ck_assert_ptr_nonnull(inet_ntop(family, addr, text, sizeof(text)));
+	for (size_t i = 0; i < N(cs_fakes); i++)
+		if (strcmp(cs_fakes[i].addr, text) == 0) {
+			ret->n = cs_fakes[i].n;
+			for (size_t k = 0; k < ret->n; k++) {
+				ret->d[k] = cs_fakes[i].d[k];
+				ret->d[k].expires_usec = now + 3600 * INT64_C(1000000);
+			}
+		}
+	return 0;
+}
+
+static const char cs_conf[] =
+    "rule cs-ban {\n crowdsec ban\n action 521 5.7.1 \"Blocked by CrowdSec\"\n"
+    " crowdsec-alert ban 4h\n}\n"
+    "rule cs-captcha {\n crowdsec captcha\n action DEFER \"Try again later\"\n}\n"
+    "rule cs-other {\n crowdsec any\n not crowdsec ban captcha\n action WARN other\n}\n";
+
+static const struct cscase {
+	const char *name;
+	const char *client;
+	int no_lookup, fail;
+	const char *want_action, *want_rule;
+} cscases[] = {
+	{ "a banned address gets the ban rule's answer", "203.0.113.7", 0, 0,
+	  "521 5.7.1 Blocked by CrowdSec", "cs-ban" },
+	{ "a captcha decision gets the captcha rule", "203.0.113.8", 0, 0,
+	  "DEFER Try again later", "cs-captcha" },
+	{ "ban and captcha: the first rule that matches, the ban", "203.0.113.9", 0, 0,
+	  "521 5.7.1 Blocked by CrowdSec", "cs-ban" },
+	{ "any matches another type; not crowdsec ban captcha holds", "203.0.113.10", 0, 0,
+	  "WARN other", "cs-other" },
+	{ "an IPv6 ban", "2001:db8::7", 0, 0, "521 5.7.1 Blocked by CrowdSec", "cs-ban" },
+	{ "an IPv4-mapped client is looked up as IPv4", "::ffff:203.0.113.7", 0, 0,
+	  "521 5.7.1 Blocked by CrowdSec", "cs-ban" },
+	{ "an address without decision: DUNNO", "198.51.100.1", 0, 0, "DUNNO", NULL },
+	{ "no lookup set: crowdsec conditions never hold", "203.0.113.7", 1, 0, "DUNNO", NULL },
+	{ "a failing lookup fails open", "203.0.113.7", 0, 1, "DUNNO", NULL },
+	{ "a client that is not an address has no decision", "unknown", 0, 0, "DUNNO", NULL },
+};
+
+START_TEST(crowdsec_condition_answers_from_the_lookup)
+{
+	const struct cscase *c = &cscases[_i];
+	struct rules_decision d;
+	char req[256];
+
+	ck_assert_uint_eq(env_load(cs_conf, 0), 0);
+	ck_assert_int_eq(rules_use_crowdsec(env.rules), 3);
+	if (!c->no_lookup)
+		rules_set_crowdsec(env.rules, cs_lookup, &cs_calls);
+	cs_calls = 0;
+	cs_fail = c->fail;
+	snprintf(req, sizeof(req), "protocol_state=CONNECT\nclient_address=%s\n", c->client);
+	ck_assert_int_eq(rules_check(env.rules, env_request(req), T(0), &d), 0);
+	ck_assert_msg(strcmp(d.action, c->want_action) == 0, "%s: want %s, got %s", c->name,
+	    c->want_action, d.action);
+	ck_assert_msg(c->want_rule == NULL ? d.rule == NULL :
+	    d.rule != NULL && strcmp(d.rule, c->want_rule) == 0, "%s: rule %s", c->name,
+	    d.rule ? d.rule : "(none)");
+	/* three rules ask, the lookup runs once per request (never for a non-address) */
+	ck_assert_uint_eq(cs_calls, c->no_lookup || strcmp(c->client, "unknown") == 0 ? 0 : 1);
+	cs_fail = 0;
+	env_free();
+}
+END_TEST
+
+START_TEST(crowdsec_hit_reports_the_decision_and_the_alert)
+{
+	struct rules_decision d;
+	const struct rules_hit *h;
+
+	ck_assert_uint_eq(env_load(cs_conf, 0), 0);
+	rules_set_crowdsec(env.rules, cs_lookup, &cs_calls);
+	rules_check(env.rules, env_request("protocol_state=RCPT\nclient_address=203.0.113.7\n"),
+	    T(0), &d);
+	ck_assert_uint_eq(d.n_hits, 1);
+	h = &d.hits[0];
+	ck_assert_uint_eq(h->n_values, 1);
+	ck_assert_str_eq(h->values[0].condition, "crowdsec ban");
+	ck_assert_str_eq(h->values[0].key, "203.0.113.7");
+	ck_assert_uint_eq(h->values[0].value, 1);
+	ck_assert_uint_eq(h->values[0].limit, 1);
+	ck_assert_int_eq(h->values[0].crowdsec, 1);
+	ck_assert_str_eq(h->crowdsec, "ban crowdsecurity/postfix-spam (origin cscli, 1h00m left)");
+	ck_assert_str_eq(h->alert_type, "ban");
+	ck_assert_int_eq(h->alert_usec, 4 * 3600 * INT64_C(1000000));
+	/* a rule without crowdsec-alert carries none */
+	rules_check(env.rules, env_request("protocol_state=RCPT\nclient_address=203.0.113.8\n"),
+	    T(0), &d);
+	ck_assert_ptr_null(d.hits[0].alert_type);
+	ck_assert_str_eq(d.hits[0].crowdsec,
+	    "captcha crowdsecurity/dovecot-spam (origin crowdsec, 1h00m left)");
+	env_free();
+}
+END_TEST
+
+START_TEST(crowdsec_rules_print_back)
+{
+	static const char want[] =
+	    "rule cs-ban {\n\tcrowdsec ban\n\taction \"521 5.7.1 Blocked by CrowdSec\"\n"
+	    "\tcrowdsec-alert ban 4h\n}\n"
+	    "rule cs-captcha {\n\tcrowdsec captcha\n\taction \"DEFER Try again later\"\n}\n"
+	    "rule cs-other {\n\tcrowdsec any\n\tnot crowdsec ban captcha\n"
+	    "\taction \"WARN other\"\n}\n";
+	char *out = NULL;
+	size_t len;
+	FILE *f;
+
+	ck_assert_uint_eq(env_load(cs_conf, 0), 0);
+	f = open_memstream(&out, &len);
+	rules_print(env.rules, f);
+	fclose(f);
+	ck_assert_str_eq(out, want);
+	env_free();
+	ck_assert_uint_eq(env_load(out, 0), 0);
+	env_free();
+	free(out);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -645,6 +819,9 @@ main(void)
 	tcase_add_loop_test(tc, action_is_checked_and_normalised, 0, N(acases));
 	tcase_add_loop_test(tc, config_error_is_reported_at_its_line, 0, N(ecases));
 	tcase_add_test(tc, rules_print_back_in_a_form_that_reads_the_same);
+	tcase_add_loop_test(tc, crowdsec_condition_answers_from_the_lookup, 0, N(cscases));
+	tcase_add_test(tc, crowdsec_hit_reports_the_decision_and_the_alert);
+	tcase_add_test(tc, crowdsec_rules_print_back);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -300,6 +300,70 @@ config_apply_database(struct config_reader *c, const struct config_stmt *st)
 	config_set_string(c, &c->cfg->database, st->args[0]);
 }
 
+/*
+ * config_url_why - what is wrong with an http:// or https:// URL, NULL if
+ * nothing: a host, at most CONFIG_URL_MAX bytes, no blanks or control
+ * characters; with base, no query or fragment either (paths get appended)
+ */
+const char *
+config_url_why(const char *s, int base)
+{
+	const char *host;
+
+	if (strncmp(s, "http://", 7) == 0)
+		host = s + 7;
+	else if (strncmp(s, "https://", 8) == 0)
+		host = s + 8;
+	else
+		return "expected an http:// or https:// URL";
+	if (*host == '\0' || *host == '/')
+		return "no host in the URL";
+	if (strlen(s) > CONFIG_URL_MAX)
+		return "longer than 1024 bytes";
+	for (; *s != '\0'; s++) {
+		if ((unsigned char)*s <= ' ' || *s == 0x7f)
+			return "a URL has no spaces or control characters";
+		if (base && (*s == '?' || *s == '#'))
+			return "a base URL has no query or fragment";
+	}
+	return NULL;
+}
+
+/*
+ * config_block_settings - the statements of a block whose keywords are
+ * kw[0..n-1], each at most once: unknown and repeated keywords are
+ * reported ("... in a WHAT block"), every other statement goes to fn with
+ * its keyword's index, and seen[k] (n entries, zeroed by the caller) gets
+ * the statement of keyword k. Returns 0, or -EINVAL after any error.
+ */
+int
+config_block_settings(struct config_reader *c, const struct config_stmt *block,
+    const char *what, const char *const *kw, int n, const struct config_stmt **seen,
+    config_setting_fn fn, void *ud)
+{
+	int bad = 0;
+
+	for (const struct config_stmt *st = block; st != NULL && !c->nomem; st = st->next) {
+		int k;
+
+		for (k = 0; k < n && strcmp(st->keyword, kw[k]) != 0; k++)
+			;
+		if (k == n) {
+			config_error(c, st->file, st->line, "unknown keyword \"%s\" in a%s %s block",
+			    st->keyword, strchr("aeiou", what[0]) != NULL ? "n" : "", what);
+			bad = 1;
+		} else if (seen[k] != NULL) {
+			config_error(c, st->file, st->line, "%s: already set in this block at line %u",
+			    st->keyword, seen[k]->line);
+			bad = 1;
+		} else {
+			seen[k] = st;
+			bad |= fn(c, st, k, ud) < 0;
+		}
+	}
+	return bad || c->nomem ? -EINVAL : 0;
+}
+
 /* config_enum - the index of value in names[], or report and return -EINVAL */
 int
 config_enum(struct config_reader *c, const struct config_stmt *st, const char *value,

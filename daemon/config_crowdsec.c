@@ -49,7 +49,6 @@
 #define CONFIG_CS_INTERVAL_DEFAULT	(10 * 1000)
 #define CONFIG_CS_TIMEOUT_DEFAULT	(2 * 1000)
 #define CONFIG_CS_STALE_DEFAULT		(60 * 1000)
-#define CONFIG_CS_URL_MAX		1024
 /* A key or password longer than this is not one (cscli makes 32 bytes). */
 #define CONFIG_CS_SECRET_MAX		4096
 
@@ -92,28 +91,6 @@ static const char *const config_csw_kw[CONFIG_CSW__MAX] = {
 };
 
 /* ---------------------------------------------------------------- values */
-
-/* config_cs_url_why - what is wrong with a LAPI URL, NULL if nothing */
-static const char *
-config_cs_url_why(const char *s)
-{
-	const char *host;
-
-	if (strncmp(s, "http://", 7) == 0)
-		host = s + 7;
-	else if (strncmp(s, "https://", 8) == 0)
-		host = s + 8;
-	else
-		return "expected an http:// or https:// URL";
-	if (*host == '\0' || *host == '/')
-		return "no host in the URL";
-	if (strlen(s) > CONFIG_CS_URL_MAX)
-		return "longer than 1024 bytes";
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s <= ' ' || *s == 0x7f || *s == '?' || *s == '#')
-			return "a base URL has no spaces, control characters, query or fragment";
-	return NULL;
-}
 
 /* config_cs_secret_why - what is wrong with a key or password, NULL if nothing */
 static const char *
@@ -205,22 +182,11 @@ config_cs_conf_done(struct mx_crowdsec_conf *cs)
 	memset(cs, 0, sizeof(*cs));
 }
 
-/* config_cs_keyword - index of st's keyword in kw[n], n when unknown */
-static int
-config_cs_keyword(const struct config_stmt *st, const char *const *kw, int n)
-{
-	int k;
-
-	for (k = 0; k < n && strcmp(st->keyword, kw[k]) != 0; k++)
-		;
-	return k;
-}
-
 /* config_cs_watcher_setting - one statement of a watcher block */
 static int
-config_cs_watcher_setting(struct config_reader *c, const struct config_stmt *st, int k,
-    struct mx_crowdsec_conf *cs)
+config_cs_watcher_setting(struct config_reader *c, const struct config_stmt *st, int k, void *ud)
 {
+	struct mx_crowdsec_conf *cs = ud;
 	const char *a, *why;
 	int r;
 
@@ -258,29 +224,13 @@ static int
 config_cs_watcher(struct config_reader *c, const struct config_stmt *w, struct mx_crowdsec_conf *cs)
 {
 	const struct config_stmt *seen[CONFIG_CSW__MAX] = { NULL };
-	int bad = 0;
 
 	if (w->n_args > 0 || !w->has_block) {
 		config_error(c, w->file, w->line, "watcher: expected { settings } and no arguments");
 		return -EINVAL;
 	}
-	for (const struct config_stmt *st = w->block; st != NULL && !c->nomem; st = st->next) {
-		int k = config_cs_keyword(st, config_csw_kw, CONFIG_CSW__MAX);
-
-		if (k == CONFIG_CSW__MAX) {
-			config_error(c, st->file, st->line,
-			    "unknown keyword \"%s\" in a watcher block", st->keyword);
-			bad = 1;
-		} else if (seen[k] != NULL) {
-			config_error(c, st->file, st->line, "%s: already set in this block at line %u",
-			    st->keyword, seen[k]->line);
-			bad = 1;
-		} else {
-			seen[k] = st;
-			bad |= config_cs_watcher_setting(c, st, k, cs) < 0;
-		}
-	}
-	if (bad)
+	if (config_block_settings(c, w->block, "watcher", config_csw_kw, CONFIG_CSW__MAX, seen,
+	    config_cs_watcher_setting, cs) < 0)
 		return -EINVAL;
 	if (seen[CONFIG_CSW_PASSWORD] != NULL && seen[CONFIG_CSW_PASSWORD_FILE] != NULL) {
 		config_error(c, seen[CONFIG_CSW_PASSWORD_FILE]->file,
@@ -300,9 +250,9 @@ config_cs_watcher(struct config_reader *c, const struct config_stmt *w, struct m
 
 /* config_cs_setting - one statement of a crowdsec block (k: its keyword) */
 static int
-config_cs_setting(struct config_reader *c, const struct config_stmt *st, int k,
-    struct mx_crowdsec_conf *cs)
+config_cs_setting(struct config_reader *c, const struct config_stmt *st, int k, void *ud)
 {
+	struct mx_crowdsec_conf *cs = ud;
 	const char *a, *why;
 
 	if (k == CONFIG_CS_WATCHER)
@@ -312,7 +262,7 @@ config_cs_setting(struct config_reader *c, const struct config_stmt *st, int k,
 	a = st->args[0];
 	switch (k) {
 	case CONFIG_CS_URL:
-		if ((why = config_cs_url_why(a)) != NULL) {
+		if ((why = config_url_why(a, 1)) != NULL) {
 			config_error(c, st->file, st->line, "url: \"%.64s\": %s", a, why);
 			return -EINVAL;
 		}
@@ -343,25 +293,9 @@ config_cs_block(struct config_reader *c, const struct config_stmt *block,
     const struct config_stmt *head, struct mx_crowdsec_conf *cs)
 {
 	const struct config_stmt *seen[CONFIG_CS__MAX] = { NULL };
-	int bad = 0;
 
-	for (const struct config_stmt *st = block; st != NULL && !c->nomem; st = st->next) {
-		int k = config_cs_keyword(st, config_cs_kw, CONFIG_CS__MAX);
-
-		if (k == CONFIG_CS__MAX) {
-			config_error(c, st->file, st->line,
-			    "unknown keyword \"%s\" in a crowdsec block", st->keyword);
-			bad = 1;
-		} else if (seen[k] != NULL) {
-			config_error(c, st->file, st->line, "%s: already set in this block at line %u",
-			    st->keyword, seen[k]->line);
-			bad = 1;
-		} else {
-			seen[k] = st;
-			bad |= config_cs_setting(c, st, k, cs) < 0;
-		}
-	}
-	if (bad)
+	if (config_block_settings(c, block, "crowdsec", config_cs_kw, CONFIG_CS__MAX, seen,
+	    config_cs_setting, cs) < 0)
 		return -EINVAL;
 	if (seen[CONFIG_CS_KEY] != NULL && seen[CONFIG_CS_KEY_FILE] != NULL) {
 		config_error(c, seen[CONFIG_CS_KEY_FILE]->file, seen[CONFIG_CS_KEY_FILE]->line,

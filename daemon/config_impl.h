@@ -39,6 +39,14 @@ int config_want_args(struct config_reader *c, const struct config_stmt *st, size
 int config_set_string(struct config_reader *c, char **field, const char *value);
 int config_absolute(struct config_reader *c, const struct config_stmt *st, const char *what,
     const char *path);
+/* The longest URL accepted (an API base is a host, a port and perhaps a path prefix). */
+#define CONFIG_URL_MAX	1024
+const char *config_url_why(const char *s, int base);
+typedef int (*config_setting_fn)(struct config_reader *c, const struct config_stmt *st, int k,
+    void *ud);
+int config_block_settings(struct config_reader *c, const struct config_stmt *block,
+    const char *what, const char *const *kw, int n, const struct config_stmt **seen,
+    config_setting_fn fn, void *ud);
 int config_enum(struct config_reader *c, const struct config_stmt *st, const char *value,
     const char *const *names, size_t n);
 int config_duration_arg(struct config_reader *c, const struct config_stmt *st,

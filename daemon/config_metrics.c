@@ -46,8 +46,6 @@
 #define CONFIG_METRICS_INTERVAL_DEFAULT	(15 * 1000)	/* node_exporter's usual scrape */
 #define CONFIG_METRICS_INTERVAL_MIN	1000
 #define CONFIG_METRICS_INTERVAL_MAX	(3600 * 1000)
-/* An Alertmanager URL is a host, a port and perhaps a path prefix. */
-#define CONFIG_METRICS_URL_MAX		1024
 
 #define CONFIG_N(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -141,28 +139,6 @@ config_metrics_net_ok(const char *s)
 	else
 		return 0;
 	return slash == NULL || config_parse_uint(slash + 1, v6 ? 128 : 32, &len) == 0;
-}
-
-/* config_metrics_url_why - what is wrong with an Alertmanager URL, NULL if nothing */
-static const char *
-config_metrics_url_why(const char *s)
-{
-	const char *host;
-
-	if (strncmp(s, "http://", 7) == 0)
-		host = s + 7;
-	else if (strncmp(s, "https://", 8) == 0)
-		host = s + 8;
-	else
-		return "expected an http:// or https:// URL";
-	if (*host == '\0' || *host == '/')
-		return "no host in the URL";
-	if (strlen(s) > CONFIG_METRICS_URL_MAX)
-		return "longer than 1024 bytes";
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s <= ' ' || *s == 0x7f)
-			return "a URL has no spaces or control characters";
-	return NULL;
 }
 
 /* ----------------------------------------------------------------- block */
@@ -267,7 +243,7 @@ config_metrics_setting(struct config_reader *c, const struct config_stmt *st, in
 		m->alerts = r;
 		return 0;
 	default:	/* CONFIG_METRICS_URL */
-		if ((why = config_metrics_url_why(a)) != NULL) {
+		if ((why = config_url_why(a, 0)) != NULL) {
 			config_error(c, st->file, st->line, "alertmanager-url: \"%.64s\": %s", a,
 			    why);
 			return -EINVAL;
@@ -276,39 +252,29 @@ config_metrics_setting(struct config_reader *c, const struct config_stmt *st, in
 	}
 }
 
+/* config_metrics_one - config_setting_fn for a metrics block */
+static int
+config_metrics_one(struct config_reader *c, const struct config_stmt *st, int k, void *ud)
+{
+	return config_metrics_setting(c, st, k, ud);
+}
+
 /* config_metrics_block - the statements of a metrics block into m */
 static int
 config_metrics_block(struct config_reader *c, const struct config_stmt *block,
     struct mx_metrics_conf *m)
 {
 	const struct config_stmt *seen[CONFIG_METRICS__MAX] = { NULL };
-	int bad = 0;
 
-	for (const struct config_stmt *st = block; st != NULL && !c->nomem; st = st->next) {
-		int k;
-
-		for (k = 0; k < CONFIG_METRICS__MAX &&
-		    strcmp(st->keyword, config_metrics_kw[k]) != 0; k++)
-			;
-		if (k == CONFIG_METRICS__MAX) {
-			config_error(c, st->file, st->line,
-			    "unknown keyword \"%s\" in a metrics block", st->keyword);
-			bad = 1;
-		} else if (seen[k] != NULL) {
-			config_error(c, st->file, st->line, "%s: already set in this block at line %u",
-			    st->keyword, seen[k]->line);
-			bad = 1;
-		} else {
-			seen[k] = st;
-			bad |= config_metrics_setting(c, st, k, m) < 0;
-		}
-	}
-	if (!bad && m->alertmanager_url != NULL && !m->alerts) {
+	if (config_block_settings(c, block, "metrics", config_metrics_kw, CONFIG_METRICS__MAX,
+	    seen, config_metrics_one, m) < 0)
+		return -EINVAL;
+	if (m->alertmanager_url != NULL && !m->alerts) {
 		config_error(c, seen[CONFIG_METRICS_URL]->file, seen[CONFIG_METRICS_URL]->line,
 		    "alertmanager-url: alerts are off in this block (add alerts yes)");
-		bad = 1;
+		return -EINVAL;
 	}
-	return bad || c->nomem ? -EINVAL : 0;
+	return 0;
 }
 
 void

@@ -21,12 +21,14 @@
  *	The decisions a CrowdSec Local API hands to bouncers (scope Ip or
  *	Range), kept so that "which active decisions cover this IPv4 or IPv6
  *	address" is answered in well under a microsecond whatever the number
- *	of decisions: one hash table keyed by (family, prefix length, masked
- *	address), probed once for every prefix length that is in use for the
- *	family (longest first), so the cost grows with the number of
- *	distinct prefix lengths (a handful in practice: /32, /24, /16, /128,
- *	/64, /48), never with the number of decisions. A second hash table
- *	finds a decision by its LAPI id, which is how the stream deletes.
+ *	of decisions: one hash table per prefix length in use for each
+ *	family, keyed by the masked address, probed once per length (longest
+ *	first), so the cost grows with the number of distinct prefix lengths
+ *	(a handful in practice: /32, /24, /16, /128, /64, /48) and the
+ *	decisions covering the address, never with the number of decisions
+ *	(the small range tables stay in cache apart from the large /32 one).
+ *	A second hash table finds a decision by its LAPI id, which is how the
+ *	stream deletes.
  *
  *	crowdsec_set_key() fills d->family, d->prefix and d->addr from a
  *	decision's scope and value: scope "Ip" (any case) takes an IPv4 or

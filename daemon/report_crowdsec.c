@@ -37,6 +37,7 @@
 #include "crowdsec.h"
 #include "report.h"
 
+#ifdef HAVE_CROWDSEC
 /* report_crowdsec_text - a text cell */
 static void
 report_crowdsec_text(struct report_cell *c, const char *s)
@@ -67,7 +68,6 @@ report_crowdsec_row(struct report_out *out, const char *when, const char *value,
 	return report_out_row(out, cells);
 }
 
-#ifdef HAVE_CROWDSEC
 int
 report_crowdsec(struct report_out *out, const struct mx_crowdsec_conf *conf, const char *addr)
 {

@@ -455,20 +455,22 @@ rules_counting_what(struct rules_ctx *cx, const struct config_stmt *st, enum rul
 {
 	int what;
 
-	if (src == RULES_SRC_RATE && (what = rules_lookup(rules_metric_names,
-	    RULES_METRIC__MAX, w)) < 0)
-		rules_err(cx, st, "rate: unknown metric \"%s\" (requests connections messages "
-		    "recipients bytes)", w);
-	else if (src == RULES_SRC_HISTORY && (what = rules_lookup(rules_history_names,
-	    RULES_HIST__MAX, w)) < 0)
-		rules_err(cx, st, "history: unknown event \"%s\" (auth_failures "
-		    "postscreen_violations pregreet dnsbl rejects rate_limits)", w);
-	else if (src >= RULES_SRC_DISTINCT && (what = rules_lookup(rules_key_names,
-	    RULES_KEY__MAX, w)) < 0)
-		rules_err(cx, st, "distinct: unknown field \"%s\"", w);
-	else
+	switch (src) {
+	case RULES_SRC_RATE:
+		if ((what = rules_lookup(rules_metric_names, RULES_METRIC__MAX, w)) < 0)
+			rules_err(cx, st, "rate: unknown metric \"%s\" (requests connections "
+			    "messages recipients bytes)", w);
 		return what;
-	return -1;
+	case RULES_SRC_HISTORY:
+		if ((what = rules_lookup(rules_history_names, RULES_HIST__MAX, w)) < 0)
+			rules_err(cx, st, "history: unknown event \"%s\" (auth_failures "
+			    "postscreen_violations pregreet dnsbl rejects rate_limits)", w);
+		return what;
+	default:	/* the distinct sources */
+		if ((what = rules_lookup(rules_key_names, RULES_KEY__MAX, w)) < 0)
+			rules_err(cx, st, "distinct: unknown field \"%s\"", w);
+		return what;
+	}
 }
 
 /* rules_counting_check - combinations that cannot be counted */

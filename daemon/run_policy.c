@@ -779,7 +779,7 @@ fail:
 int
 run_policy_start(struct run *run, const struct mx_config *cfg)
 {
-	struct run_policy *rp;
+	struct run_policy *rp = NULL;
 	int r;
 
 	if (!config_policy_enabled(cfg))

@@ -123,6 +123,7 @@ static const struct ok_case {
 	  "\talertmanager-url \"https://am.example.net/\"\n" },
 	{ "without a crowdsec block CrowdSec is not asked, and the output says so", "",
 	  "# crowdsec: no crowdsec block; CrowdSec is not asked\n" },
+#ifdef HAVE_CROWDSEC
 	{ "a crowdsec block with only a key: defaults, the key hidden",
 	  "crowdsec { api-key 0123456789abcdef0123456789abcdef }\n",
 	  "crowdsec {\n\turl \"http://127.0.0.1:8080/\"\n\tapi-key \"(hidden)\"\n"
@@ -137,6 +138,7 @@ static const struct ok_case {
 	  "...\ncrowdsec {\n\turl \"https://lapi.example.net:8443/\"\n\tapi-key \"(hidden)\"\n"
 	  "\tinterval 30s\n\ttimeout 500ms\n\tstale-after 5m\n\twatcher {\n"
 	  "\t\tmachine-id \"mx1\"\n\t\tpassword \"(hidden)\"\n\t\tproxy-errors yes\n\t}\n}\n" },
+#endif
 };
 
 /* A text with errors, and exactly what is printed about it. */
@@ -145,6 +147,7 @@ static const struct err_case {
 } err_cases[] = {
 	{ "an unknown keyword is named", "databse \"/srv/x.db\"\n",
 	  "t.conf:1: unknown keyword \"databse\"\n" },
+#ifdef HAVE_CROWDSEC
 	{ "a crowdsec block needs a bouncer key", "crowdsec {\n interval 5s\n}\n",
 	  "t.conf:1: crowdsec: needs api-key-file (or api-key): a bouncer key from "
 	  "`cscli bouncers add mxledger`\n" },
@@ -174,6 +177,12 @@ static const struct err_case {
 	  "crowdsec {\n api-key a\n watcher {\n  proxy-errors maybe\n }\n watcher { }\n}\n",
 	  "t.conf:4: proxy-errors: \"maybe\" is not one of no, yes\n"
 	  "t.conf:6: watcher: already set in this block at line 3\n" },
+#else
+	{ "a crowdsec block in a build without CrowdSec support",
+	  "crowdsec { api-key a }\n",
+	  "t.conf:1: crowdsec: this mxledger was built without CrowdSec support (configure "
+	  "--with-crowdsec; needs libcurl and json-c)\n" },
+#endif
 	{ "rules that ask CrowdSec without the block",
 	  "rule a { crowdsec ban; action REJECT }\nrule b { not crowdsec captcha; action DUNNO }\n"
 	  "rule c { action DUNNO; crowdsec-alert ban 1h }\n",

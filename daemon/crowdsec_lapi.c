@@ -45,7 +45,7 @@
  *	boundary.
  * SEE ALSO
  *	crowdsec_lapi.h (the contract), crowdsec_set.h,
- *	tests/check_crowdsec_lapi.c, /work/shared/notes/crowdsec-offline.md
+ *	tests/check_crowdsec_lapi.c, ../shared/notes/crowdsec-offline.md (beside the repository)
  */
 #include <errno.h>
 #include <inttypes.h>

@@ -3,7 +3,7 @@
  *	check_crowdsec_lapi - LAPI bodies in, exact decisions, tokens and alert JSON out
  * DESCRIPTION
  *	The bodies are those a CrowdSec 1.4.6 LAPI sent (captured from a
- *	throwaway instance on loopback, see /work/shared/notes/crowdsec-offline.md
+ *	throwaway instance on loopback, see ../shared/notes/crowdsec-offline.md (beside the repository)
  *	sections 3 and 4), and variations of them that a broken or hostile
  *	server could send: every decision that comes out is checked member by
  *	member, every body that must be refused is refused with nothing

@@ -6,6 +6,7 @@
  * DESCRIPTION
  *	See testutil.h.
  */
+#include <check.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +76,33 @@ struct mx_event *
 tst_event(void)
 {
 	return &tst_ev;
+}
+
+/* tst_event_is - ev has exactly the fields of w (case name in messages) */
+void
+tst_event_is(const struct mx_event *ev, const struct tst_want *w, const char *name)
+{
+	ck_assert_msg(ev->kind == w->kind, "%s: kind %s, want %s", name,
+	    event_kind_name(ev->kind), event_kind_name(w->kind));
+	tst_str_eq(ev->daemon, w->daemon, name);
+	tst_str_eq(ev->listener, w->listener, name);
+	tst_str_eq(ev->client_ip, w->client_ip, name);
+	ck_assert_msg(ev->client_port == w->client_port, "%s: client_port %u, want %u", name,
+	    ev->client_port, w->client_port);
+	tst_str_eq(ev->client_name, w->client_name, name);
+	tst_str_eq(ev->server_ip, w->server_ip, name);
+	ck_assert_msg(ev->server_port == w->server_port, "%s: server_port %u, want %u", name,
+	    ev->server_port, w->server_port);
+	tst_str_eq(ev->user, w->user, name);
+	tst_str_eq(ev->method, w->method, name);
+	tst_str_eq(ev->queue_id, w->queue_id, name);
+	tst_str_eq(ev->stage, w->stage, name);
+	tst_str_eq(ev->reply, w->reply, name);
+	tst_str_eq(ev->reason, w->reason, name);
+	tst_str_eq(ev->sender, w->sender, name);
+	tst_str_eq(ev->recipient, w->recipient, name);
+	tst_str_eq(ev->helo, w->helo, name);
+	tst_str_eq(ev->stats, w->stats, name);
 }
 
 static void

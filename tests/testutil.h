@@ -8,6 +8,8 @@
  *	int tst_parse(const char *program, const char *msg, struct mx_event *ev);
  *	int tst_parse_line(const char *line, struct mx_event *ev);
  *	const char *tst_tmpdir(void);
+ *	void tst_event_is(const struct mx_event *ev, const struct tst_want *w,
+ *	    const char *name);
  *	#define N(a)	number of elements of array a
  * DESCRIPTION
  *	tst_record() builds a record as envelope.c would, with program_split()
@@ -34,6 +36,22 @@ int tst_parse_line(const char *line, struct mx_event *ev);
 const char *tst_tmpdir(void);
 /* a static event (they are large: keep them off the stack) */
 struct mx_event *tst_event(void);
+
+/*
+ * Every field a parser test compares: a string left NULL and a port left 0
+ * must be unset in the event, so a case says what the line gives and
+ * tst_event_is() also proves that nothing else was set.
+ */
+struct tst_want {
+	enum mx_event_kind kind;
+	const char *daemon, *listener;
+	const char *client_ip, *client_name, *server_ip;
+	unsigned client_port, server_port;
+	const char *user, *method, *queue_id, *stage, *reply, *reason;
+	const char *sender, *recipient, *helo, *stats;
+};
+
+void tst_event_is(const struct mx_event *ev, const struct tst_want *w, const char *name);
 
 /* compare an optional string field: want NULL means "must be unset" */
 #define tst_str_eq(got, want, name) do {						\

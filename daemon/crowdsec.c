@@ -50,6 +50,7 @@ struct crowdsec_finding {
 	int64_t duration_usec;
 	char message[512];
 	int64_t at_usec;		/* when it was found (CLOCK_REALTIME) */
+	int picked;			/* crowdsec_push(): in the body being posted */
 };
 
 struct crowdsec_pushed {
@@ -183,11 +184,14 @@ crowdsec_free(struct crowdsec *cs)
 
 /* ---------------------------------------------------------------- lookup */
 
-/* crowdsec_copy - a bounded string copy */
+/* crowdsec_copy - a bounded string copy (on the lookup path: no printf) */
 static void
 crowdsec_copy(char *dst, size_t size, const char *src)
 {
-	snprintf(dst, size, "%s", src != NULL ? src : "");
+	size_t n = src != NULL ? strnlen(src, size - 1) : 0;
+
+	memcpy(dst, src != NULL ? src : "", n);
+	dst[n] = '\0';
 }
 
 /* crowdsec_lookup - rules_cs_lookup_fn: the decisions covering addr, strongest first */
@@ -581,6 +585,7 @@ crowdsec_push(struct crowdsec *cs)
 			suppressed++;
 			continue;
 		}
+		f[i].picked = 1;
 		al[k++] = (struct crowdsec_alert){
 			.scenario = f[i].scenario, .message = f[i].message, .ip = f[i].ip,
 			/* the LAPI ends a decision at stop_at + duration: stop_at is now */
@@ -597,11 +602,9 @@ crowdsec_push(struct crowdsec *cs)
 			r = crowdsec_post(cs, body, err, sizeof(err));
 		free(body);
 	}
-	if (r == 0)
-		for (size_t i = 0; i < n; i++)
-			for (size_t j = 0; j < k; j++)
-				if (al[j].ip == f[i].ip)
-					crowdsec_remember(cs, &f[i]);
+	for (size_t i = 0; r == 0 && i < n; i++)
+		if (f[i].picked)
+			crowdsec_remember(cs, &f[i]);
 out:
 	/*
 	 * Findings are queued in time order, so the expired ones are the
@@ -659,6 +662,7 @@ crowdsec_alert(struct crowdsec *cs, const char *ip, const char *scenario, const 
 		crowdsec_copy(f->scenario, sizeof(f->scenario), scenario);
 		crowdsec_copy(f->type, sizeof(f->type), type);
 		crowdsec_copy(f->message, sizeof(f->message), message);
+		f->picked = 0;
 		f->duration_usec = duration_usec;
 		f->at_usec = clock_now_usec();
 		pthread_cond_signal(&cs->wake);

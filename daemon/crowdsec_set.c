@@ -1034,3 +1034,25 @@ crowdsec_set_memory(const struct crowdsec_set *s)
 {
 	return s->bytes;
 }
+
+/* crowdsec_set_describe - "ban crowdsecurity/postfix-spam (origin crowdsec, 3h59m left)" */
+void
+crowdsec_set_describe(const char *type, const char *scenario, const char *origin,
+    int64_t left_usec, char *buf, size_t size)
+{
+	int64_t left = left_usec / 1000000;
+	char w[32];
+
+	if (left <= 0)
+		snprintf(w, sizeof(w), "0s");
+	else if (left >= 3600)
+		snprintf(w, sizeof(w), "%lldh%02lldm", (long long)(left / 3600),
+		    (long long)(left % 3600 / 60));
+	else if (left >= 60)
+		snprintf(w, sizeof(w), "%lldm%02llds", (long long)(left / 60), (long long)(left % 60));
+	else
+		snprintf(w, sizeof(w), "%llds", (long long)left);
+	snprintf(buf, size, "%s %s (origin %s, %s left)", type,
+	    scenario != NULL && scenario[0] != '\0' ? scenario : "-",
+	    origin != NULL && origin[0] != '\0' ? origin : "-", w);
+}

@@ -73,7 +73,7 @@ report_crowdsec(struct report_out *out, const struct mx_crowdsec_conf *conf, con
 {
 	struct crowdsec_stream st = { 0 };
 	int64_t now = clock_now_usec();
-	char when[32], detail[512], left[32], err[256] = "";
+	char when[32], detail[512], err[256] = "";
 	time_t t = (time_t)(now / 1000000);
 	struct tm tm;
 	int r;
@@ -96,16 +96,13 @@ report_crowdsec(struct report_out *out, const struct mx_crowdsec_conf *conf, con
 		const struct crowdsec_decision *d = &st.new_[i];
 		char value[64], net[48];
 
-		crowdsec_lapi_duration_text(d->expires_usec - now >= 1000000 ?
-		    (d->expires_usec - now) / 1000000 * 1000000 : 1000000, left, sizeof(left));
 		inet_ntop(d->family, d->addr, net, sizeof(net));
 		snprintf(value, sizeof(value), "%s/%u", net, d->prefix);
 		if ((d->family == AF_INET && d->prefix == 32) ||
 		    (d->family == AF_INET6 && d->prefix == 128))
 			snprintf(value, sizeof(value), "%s", net);
-		snprintf(detail, sizeof(detail), "%s %s (origin %s, %s left)", d->type,
-		    d->scenario[0] != '\0' ? d->scenario : "-", d->origin[0] != '\0' ? d->origin :
-		    "-", left);
+		crowdsec_set_describe(d->type, d->scenario, d->origin, d->expires_usec - now, detail,
+		    sizeof(detail));
 		r = report_crowdsec_row(out, when, value, "crowdsec_decision", detail);
 	}
 	crowdsec_stream_clear(&st);

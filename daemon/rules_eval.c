@@ -32,6 +32,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "crowdsec_set.h"
 #include "rules_impl.h"
 
 /* Longest key or value taken from a request (lower-cased copy); longer ones are cut. */
@@ -423,26 +424,6 @@ rules_cs_find(const struct rules_cs_match *m, const struct rules_vlist *v, unsig
 	return first;
 }
 
-/* rules_cs_describe - "ban crowdsecurity/postfix-spam (origin crowdsec, 3h59m left)" */
-static void
-rules_cs_describe(const struct rules_cs_decision *d, int64_t now, char *buf, size_t size)
-{
-	int64_t left = (d->expires_usec - now) / 1000000;
-	char w[32];
-
-	if (left <= 0)
-		snprintf(w, sizeof(w), "0s");
-	else if (left >= 3600)
-		snprintf(w, sizeof(w), "%lldh%02lldm", (long long)(left / 3600),
-		    (long long)(left % 3600 / 60));
-	else if (left >= 60)
-		snprintf(w, sizeof(w), "%lldm%02llds", (long long)(left / 60), (long long)(left % 60));
-	else
-		snprintf(w, sizeof(w), "%llds", (long long)left);
-	snprintf(buf, size, "%s %s (origin %s, %s left)", d->type,
-	    d->scenario[0] != '\0' ? d->scenario : "-", d->origin[0] != '\0' ? d->origin : "-", w);
-}
-
 /*
  * rules_cs_holds - do r's crowdsec conditions hold? A positive one that
  * does is reported as a value of hit, its decision in hit->crowdsec.
@@ -467,7 +448,8 @@ rules_cs_holds(struct mx_rules *rules, const struct rules_rule *r,
 		return 1;
 	if ((i = rules_cs_find(m, &r->cs[0], &n)) < 0)
 		return 0;
-	rules_cs_describe(&m->d[i], now, hit->crowdsec, sizeof(hit->crowdsec));
+	crowdsec_set_describe(m->d[i].type, m->d[i].scenario, m->d[i].origin,
+	    m->d[i].expires_usec - now, hit->crowdsec, sizeof(hit->crowdsec));
 	v = &hit->values[hit->n_values++];
 	v->condition = r->cs_text;
 	v->value = n;

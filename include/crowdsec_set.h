@@ -17,6 +17,10 @@
  *	size_t crowdsec_set_count(const struct crowdsec_set *s);
  *	size_t crowdsec_set_count_type(const struct crowdsec_set *s, const char *type);
  *	size_t crowdsec_set_memory(const struct crowdsec_set *s);
+void crowdsec_set_describe(const char *type, const char *scenario, const char *origin,
+    int64_t left_usec, char *buf, size_t size);
+ *	void crowdsec_set_describe(const char *type, const char *scenario,
+ *	    const char *origin, int64_t left_usec, char *buf, size_t size);
  * DESCRIPTION
  *	The decisions a CrowdSec Local API hands to bouncers (scope Ip or
  *	Range), kept so that "which active decisions cover this IPv4 or IPv6
@@ -60,6 +64,11 @@
  *	decisions held (expired ones included until crowdsec_set_expire()),
  *	crowdsec_set_count_type() the number of one type ("ban"), and
  *	crowdsec_set_memory() the bytes the set allocated.
+ *
+ *	crowdsec_set_describe() writes a decision the way logs, the decisions
+ *	table, policy-test and reports show it: "ban crowdsecurity/postfix-spam
+ *	(origin crowdsec, 3h59m left)" ("-" for an empty scenario or origin;
+ *	the time left as 3h59m, 12m05s or 40s).
  * RETURNS
  *	crowdsec_set_key(): 0; -EINVAL for a malformed value; -EOPNOTSUPP
  *	for a scope other than Ip and Range (username, country, AS, ...).
@@ -107,5 +116,7 @@ size_t crowdsec_set_expire(struct crowdsec_set *s, int64_t now_usec);
 size_t crowdsec_set_count(const struct crowdsec_set *s);
 size_t crowdsec_set_count_type(const struct crowdsec_set *s, const char *type);
 size_t crowdsec_set_memory(const struct crowdsec_set *s);
+void crowdsec_set_describe(const char *type, const char *scenario, const char *origin,
+    int64_t left_usec, char *buf, size_t size);
 
 #endif

@@ -8,16 +8,24 @@
  *	cls = counters_class(c, "rate:messages:client_address:60", COUNTERS_SUM, 60e6, 0);
  *	counters_add(c, cls, "192.0.2.7", 1, now, &sum);
  * DESCRIPTION
- *	One node per (class, key): a header, the class's payload and the key
- *	bytes, in one allocation. Nodes sit on a hash chain (table of
- *	power-of-two size, grown at load factor 1) and on a doubly linked
- *	recency list, newest at the tail; eviction takes the head.
+ *	One node per (class, key): a header, the key bytes (NUL-terminated,
+ *	padded to 8) and the class's payload, in one allocation. The key
+ *	follows the header so that a lookup compares hash and key in the
+ *	node's first cache line or two. Nodes sit on a hash chain and on a
+ *	doubly linked recency list, newest at the tail; eviction takes the
+ *	head. The table (power-of-two size, grown at load factor 1) keeps
+ *	the first node's hash beside its pointer, so a lookup of a key that
+ *	is not there (most history reads) usually ends at the table without
+ *	touching a node.
  *
  *	SUM payload: size + 1 uint32 buckets used as a ring; `head` is the
  *	absolute number (time / width) of the newest bucket written, and the
- *	ring holds buckets head - size .. head. Moving head forward clears the
- *	buckets it passes over, so no timer is needed: an idle key simply
- *	keeps old buckets that a read ignores by their number.
+ *	ring holds buckets head - size .. head, whose sum is kept in `total`.
+ *	Moving head forward clears the buckets it passes over (subtracting
+ *	them from total), so no timer is needed: an idle key simply keeps old
+ *	buckets that a read ignores by their number. A read at the bucket of
+ *	head is total itself; a later read subtracts the few buckets that
+ *	left the window since, so it never sums the whole ring.
  *
  *	DISTINCT payload: up to size (value hash, last seen) pairs, scanned
  *	linearly (size is a rule threshold + 1, small).
@@ -51,16 +59,25 @@ struct counters_class {
 	size_t payload;			/* bytes, a multiple of 8 */
 };
 
+/* What find() reads comes first: hash, chain, cls and key_len, then the key. */
 struct counters_node {
-	struct counters_node *chain;	/* next on the hash chain */
-	struct counters_node *older;	/* recency list */
-	struct counters_node *newer;
 	uint64_t hash;
-	int64_t head;			/* SUM: number of the newest bucket */
-	uint32_t n;			/* DISTINCT: values held */
+	struct counters_node *chain;	/* next on the hash chain */
+	uint64_t chain_hash;		/* its hash, so a chain walk skips it unread */
 	uint16_t cls;
 	uint16_t key_len;
-	uint64_t data[];		/* payload, then the key and a NUL */
+	uint32_t n;			/* DISTINCT: values held */
+	int64_t head;			/* SUM: number of the newest bucket */
+	uint64_t total;			/* SUM: the ring's buckets added up */
+	struct counters_node *older;	/* recency list */
+	struct counters_node *newer;
+	uint64_t data[];		/* the key and a NUL, padded to 8; then the payload */
+};
+
+/* A table slot: the first node of a chain and its hash. */
+struct counters_slot {
+	uint64_t hash;
+	struct counters_node *node;
 };
 
 struct counters_seen {
@@ -71,7 +88,7 @@ struct counters_seen {
 struct counters {
 	size_t cap, bytes, n_keys, table_bytes;
 	size_t mask;			/* table size - 1 */
-	struct counters_node **table;
+	struct counters_slot *table;
 	struct counters_node *oldest, *newest;
 	uint64_t k0, k1;
 	uint64_t evictions, updates;
@@ -229,24 +246,43 @@ counters_key(const struct counters *c, const char *key, char *buf)
 	return COUNTERS_KEY_MAX;
 }
 
-/* counters_node_key - where a node keeps its key */
-static char *
-counters_node_key(const struct counters *c, struct counters_node *n)
+/* counters_key_space - bytes a key of len takes in a node: itself, a NUL, padding to 8 */
+static size_t
+counters_key_space(size_t len)
 {
-	return (char *)n->data + c->classes[n->cls].payload;
+	return (len + 8) & ~(size_t)7;
+}
+
+/* counters_payload - where a node keeps its buckets or values */
+static void *
+counters_payload(const struct counters_node *n)
+{
+	return (char *)n->data + counters_key_space(n->key_len);
 }
 
 /* counters_find - the node of (cls, key), NULL if none */
 static struct counters_node *
 counters_find(const struct counters *c, unsigned cls, const char *key, size_t len, uint64_t h)
 {
-	struct counters_node *n;
+	const struct counters_slot *slot = &c->table[h & c->mask];
+	struct counters_node *n = slot->node;
+	uint64_t nh = slot->hash;
 
-	for (n = c->table[h & c->mask]; n != NULL; n = n->chain)
-		if (n->hash == h && n->cls == cls && n->key_len == len &&
-		    memcmp(counters_node_key(c, n), key, len) == 0)
+	for (; n != NULL; nh = n->chain_hash, n = n->chain)
+		if (nh == h && n->cls == cls && n->key_len == len &&
+		    memcmp(n->data, key, len) == 0)
 			return n;
 	return NULL;
+}
+
+/* counters_chain_add - put n first on its chain */
+static void
+counters_chain_add(struct counters_slot *slot, struct counters_node *n)
+{
+	n->chain = slot->node;
+	n->chain_hash = slot->hash;
+	slot->node = n;
+	slot->hash = n->hash;
 }
 
 /* counters_unlink_recency - take n off the recency list */
@@ -281,11 +317,18 @@ counters_link_newest(struct counters *c, struct counters_node *n)
 static void
 counters_evict_oldest(struct counters *c)
 {
-	struct counters_node *n = c->oldest, **pp;
+	struct counters_node *n = c->oldest, *prev;
+	struct counters_slot *slot = &c->table[n->hash & c->mask];
 
-	for (pp = &c->table[n->hash & c->mask]; *pp != n; pp = &(*pp)->chain)
-		;
-	*pp = n->chain;
+	if (slot->node == n) {
+		slot->node = n->chain;
+		slot->hash = n->chain_hash;
+	} else {
+		for (prev = slot->node; prev->chain != n; prev = prev->chain)
+			;
+		prev->chain = n->chain;
+		prev->chain_hash = n->chain_hash;
+	}
 	counters_unlink_recency(c, n);
 	c->bytes -= malloc_usable_size(n);
 	c->n_keys--;
@@ -298,15 +341,15 @@ static void
 counters_grow(struct counters *c)
 {
 	size_t size = (c->mask + 1) * 2, bytes;
-	struct counters_node **t, *n, *next;
+	struct counters_slot *t;
+	struct counters_node *n, *next;
 
 	if ((t = calloc(size, sizeof(*t))) == NULL)
 		return;
 	for (size_t i = 0; i <= c->mask; i++)
-		for (n = c->table[i]; n != NULL; n = next) {
+		for (n = c->table[i].node; n != NULL; n = next) {
 			next = n->chain;
-			n->chain = t[n->hash & (size - 1)];
-			t[n->hash & (size - 1)] = n;
+			counters_chain_add(&t[n->hash & (size - 1)], n);
 		}
 	bytes = malloc_usable_size(t);
 	free(c->table);
@@ -356,21 +399,20 @@ counters_node_get(struct counters *c, unsigned cls, const char *key, struct coun
 		*ret = n;
 		return 0;
 	}
-	if ((n = malloc(sizeof(*n) + k->payload + len + 1)) == NULL)
+	if ((n = malloc(sizeof(*n) + counters_key_space(len) + k->payload)) == NULL)
 		return -ENOMEM;
 	usable = malloc_usable_size(n);
 	if ((r = counters_make_room(c, usable)) < 0) {
 		free(n);
 		return r;
 	}
-	memset(n, 0, sizeof(*n) + k->payload);
+	memset(n, 0, sizeof(*n) + counters_key_space(len) + k->payload);
 	n->cls = (uint16_t)cls;
-	memcpy(counters_node_key(c, n), kbuf, len + 1);
+	memcpy(n->data, kbuf, len + 1);
 	n->hash = h;
 	n->key_len = (uint16_t)len;
 	n->head = INT64_MIN;
-	n->chain = c->table[h & c->mask];
-	c->table[h & c->mask] = n;
+	counters_chain_add(&c->table[h & c->mask], n);	/* after make_room: it may grow */
 	counters_link_newest(c, n);
 	c->bytes += usable;
 	c->n_keys++;
@@ -388,6 +430,33 @@ counters_lookup(const struct counters *c, unsigned cls, const char *key)
 	return counters_find(c, cls, kbuf, len, counters_siphash(c->k0, c->k1 ^ cls, kbuf, len));
 }
 
+/* counters_prefetch - start loading the table slot of (cls, key); a token for the next step */
+uint64_t
+counters_prefetch(const struct counters *c, unsigned cls, const char *key)
+{
+	size_t len = strlen(key);
+	uint64_t h;
+
+	if (len > COUNTERS_KEY_MAX)
+		return 0;	/* abbreviated keys are rare: not worth the second hash */
+	h = counters_siphash(c->k0, c->k1 ^ cls, key, len);
+	__builtin_prefetch(&c->table[h & c->mask]);
+	return h;
+}
+
+/* counters_prefetch_node - start loading the first node of the slot a token names */
+void
+counters_prefetch_node(const struct counters *c, uint64_t token)
+{
+	const struct counters_node *n = c->table[token & c->mask].node;
+
+	if (n != NULL) {
+		__builtin_prefetch(n);
+		__builtin_prefetch((const char *)n + 64);
+		__builtin_prefetch((const char *)n + 128);
+	}
+}
+
 /* ------------------------------------------------------------------ sums */
 
 /* counters_bucket - number of the bucket holding time t (times before 1970 count as 0) */
@@ -401,19 +470,61 @@ counters_bucket(const struct counters_class *k, int64_t t)
 static uint64_t
 counters_sum_node(const struct counters_class *k, const struct counters_node *n, int64_t now)
 {
-	const uint32_t *b = (const uint32_t *)n->data;
+	const uint32_t *b = counters_payload(n);
 	int64_t cur = counters_bucket(k, now), lo, hi, i;
-	uint64_t sum = 0;
+	uint64_t sum;
 
 	if (n->head == INT64_MIN)
 		return 0;
+	if (cur >= n->head) {
+		/* the ring less the cur - head oldest buckets, which left the window */
+		if (cur - n->head > k->size)
+			return 0;
+		sum = n->total;
+		for (i = n->head - k->size; i < cur - k->size; i++)
+			if (i >= 0)
+				sum -= b[i % (k->size + 1)];
+		return sum;
+	}
+	/* a read in the past (history replay): add up what is still in its window */
 	lo = cur - k->size > n->head - k->size ? cur - k->size : n->head - k->size;
-	hi = cur < n->head ? cur : n->head;
+	hi = cur;
 	if (lo < 0)
 		lo = 0;
-	for (i = lo; i <= hi; i++)
+	for (sum = 0, i = lo; i <= hi; i++)
 		sum += b[i % (k->size + 1)];
 	return sum;
+}
+
+/* counters_sum_add - add n to node's bucket for now (ignored when older than the ring) */
+static void
+counters_sum_add(const struct counters_class *k, struct counters_node *node, uint64_t n,
+    int64_t now)
+{
+	uint32_t *b = counters_payload(node);
+	unsigned slots = k->size + 1;
+	int64_t idx = counters_bucket(k, now), i;
+
+	if (node->head == INT64_MIN || idx - node->head >= slots) {
+		memset(b, 0, slots * sizeof(*b));
+		node->head = idx;
+		node->total = 0;
+	} else if (idx > node->head) {
+		for (i = node->head + 1; i <= idx; i++) {
+			node->total -= b[i % slots];
+			b[i % slots] = 0;
+		}
+		node->head = idx;
+	}
+	if (node->head - idx < slots) {
+		uint32_t *bucket = &b[idx % slots];
+		uint64_t v = *bucket + n;
+
+		if (v > UINT32_MAX)
+			v = UINT32_MAX;
+		node->total += v - *bucket;
+		*bucket = (uint32_t)v;
+	}
 }
 
 /* counters_add - add n to (cls, key) at time now_usec */
@@ -423,9 +534,6 @@ counters_add(struct counters *c, unsigned cls, const char *key, uint64_t n, int6
 {
 	const struct counters_class *k;
 	struct counters_node *node;
-	uint32_t *b;
-	int64_t idx, i;
-	unsigned slots;
 	int r;
 
 	if (cls >= c->n_classes || c->classes[cls].type != COUNTERS_SUM)
@@ -433,25 +541,41 @@ counters_add(struct counters *c, unsigned cls, const char *key, uint64_t n, int6
 	k = &c->classes[cls];
 	if ((r = counters_node_get(c, cls, key, &node)) < 0)
 		return r;
-	b = (uint32_t *)node->data;
-	slots = k->size + 1;
-	idx = counters_bucket(k, now_usec);
-	if (node->head == INT64_MIN || idx - node->head >= slots) {
-		memset(b, 0, slots * sizeof(*b));
-		node->head = idx;
-	} else if (idx > node->head) {
-		for (i = node->head + 1; i <= idx; i++)
-			b[i % slots] = 0;
-		node->head = idx;
-	}
-	if (node->head - idx < slots) {
-		uint64_t v = b[idx % slots] + n;
-
-		b[idx % slots] = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
-	}
+	counters_sum_add(k, node, n, now_usec);
 	c->updates++;
 	if (ret_sum != NULL)
 		*ret_sum = counters_sum_node(k, node, now_usec);
+	return 0;
+}
+
+/* counters_add_first - add n, plus n_first when the key's window was empty; one lookup */
+int
+counters_add_first(struct counters *c, unsigned cls, const char *key, uint64_t n,
+    uint64_t n_first, int64_t now_usec, uint64_t *ret_before)
+{
+	const struct counters_class *k;
+	struct counters_node *node;
+	uint64_t before;
+	int r;
+
+	if (cls >= c->n_classes || c->classes[cls].type != COUNTERS_SUM)
+		return -EINVAL;
+	if (n == 0 && n_first == 0) {
+		before = counters_get(c, cls, key, now_usec);
+	} else {
+		k = &c->classes[cls];
+		if ((r = counters_node_get(c, cls, key, &node)) < 0)
+			return r;
+		before = counters_sum_node(k, node, now_usec);
+		if (before == 0)
+			n += n_first;
+		if (n > 0) {
+			counters_sum_add(k, node, n, now_usec);
+			c->updates++;
+		}
+	}
+	if (ret_before != NULL)
+		*ret_before = before;
 	return 0;
 }
 
@@ -475,7 +599,7 @@ static unsigned
 counters_distinct_node(const struct counters_class *k, const struct counters_node *n,
     int64_t now)
 {
-	const struct counters_seen *s = (const struct counters_seen *)n->data;
+	const struct counters_seen *s = counters_payload(n);
 	unsigned count = 0;
 
 	for (uint32_t i = 0; i < n->n; i++)
@@ -501,7 +625,7 @@ counters_add_distinct(struct counters *c, unsigned cls, const char *key, const c
 	k = &c->classes[cls];
 	if ((r = counters_node_get(c, cls, key, &node)) < 0)
 		return r;
-	s = (struct counters_seen *)node->data;
+	s = counters_payload(node);
 	vh = counters_siphash(c->k0, c->k1, value, strlen(value));
 	for (i = 0; i < node->n; i++) {
 		if (s[i].hash == vh)
@@ -566,6 +690,40 @@ counters_mask(unsigned char *a, size_t bytes, unsigned len)
 	}
 }
 
+/* counters_ipv4 - a canonical dotted quad (no leading zeros) into a; 0 if ip is not one */
+static int
+counters_ipv4(const char *ip, unsigned char a[4])
+{
+	for (int i = 0; i < 4; i++) {
+		const char *start = ip;
+		unsigned v = 0;
+
+		for (; *ip >= '0' && *ip <= '9' && ip - start < 4; ip++)
+			v = v * 10 + (unsigned)(*ip - '0');
+		if (ip == start || ip - start > 3 || v > 255 || (ip - start > 1 && *start == '0'))
+			return 0;
+		a[i] = (unsigned char)v;
+		if (*ip++ != (i < 3 ? '.' : '\0'))
+			return 0;
+	}
+	return 1;
+}
+
+/* counters_put_uint - v in decimal at p; the end */
+static char *
+counters_put_uint(char *p, unsigned v)
+{
+	char tmp[10];
+	int n = 0;
+
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10) > 0);
+	while (n > 0)
+		*p++ = tmp[--n];
+	return p;
+}
+
 /* counters_net_key - "network/len" of an address: the client_net key */
 int
 counters_net_key(const char *ip, unsigned v4_len, unsigned v6_len, char *buf, size_t size)
@@ -577,6 +735,23 @@ counters_net_key(const char *ip, unsigned v4_len, unsigned v6_len, char *buf, si
 
 	if (v4_len > 32 || v6_len > 128)
 		return -EINVAL;
+	if (counters_ipv4(ip, a)) {
+		/* the usual case, without inet_pton(), inet_ntop() and printf */
+		char *p = text;
+
+		counters_mask(a, 4, len);
+		for (int i = 0; i < 4; i++) {
+			p = counters_put_uint(p, a[i]);
+			*p++ = i < 3 ? '.' : '/';
+		}
+		p = counters_put_uint(p, len);
+		n = (int)(p - text);
+		if ((size_t)n >= size)
+			return -ENOBUFS;
+		memcpy(buf, text, (size_t)n);
+		buf[n] = '\0';
+		return n;
+	}
 	if (inet_pton(AF_INET, ip, a) != 1) {
 		static const unsigned char mapped[12] = { [10] = 0xff, [11] = 0xff };
 

@@ -16,12 +16,14 @@
  *	time (memchr() finds the newline, so a large read costs little more
  *	than a copy). When a line is complete it is split in place: the '='
  *	and the newline become NULs and the field of the request points at
- *	the value. Attribute names are looked up by binary search in a table
- *	sorted by name. Nothing is allocated after policy_parser_new().
+ *	the value. Attribute names are looked up in a small open-addressing
+ *	hash table built once (a request has some 35 lines, so this is the
+ *	parser's inner loop). Nothing is allocated after policy_parser_new().
  * SEE ALSO
  *	policy_proto.h (the contract), tests/check_policy_proto.c
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +49,7 @@ struct policy_attr_def {
 
 #define POLICY_DEF(n, a)	{ #n, a, offsetof(struct policy_request, n) }
 
-/* Sorted by name (strcmp) for bsearch(); check_policy_proto sends every name and wants it known. */
+/* Sorted by name; check_policy_proto sends every name and wants it known. */
 static const struct policy_attr_def policy_attr_defs[] = {
 	POLICY_DEF(ccert_fingerprint, POLICY_ATTR_CCERT_FINGERPRINT),
 	POLICY_DEF(ccert_issuer, POLICY_ATTR_CCERT_ISSUER),
@@ -87,6 +89,57 @@ static const struct policy_attr_def policy_attr_defs[] = {
 _Static_assert(POLICY_N_DEFS == POLICY_ATTR__MAX, "one definition per attribute");
 _Static_assert(POLICY_ATTR__MAX <= 64, "present is a 64-bit mask");
 
+/* The name index: a power of two at least twice the number of names. */
+#define POLICY_INDEX_SIZE	128
+_Static_assert(POLICY_INDEX_SIZE >= 2 * POLICY_N_DEFS, "the index stays half empty");
+
+static struct {
+	pthread_once_t once;
+	unsigned char len[POLICY_N_DEFS];
+	signed char slot[POLICY_INDEX_SIZE];	/* definition number, -1 for none */
+} policy_index = { .once = PTHREAD_ONCE_INIT };
+
+/* policy_name_hash - where a name of len > 0 bytes starts probing in the index */
+static unsigned
+policy_name_hash(const char *name, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)name;
+
+	return ((unsigned)len * 131 + u[0] * 31 + u[len / 2] * 7 + u[len - 1]) &
+	    (POLICY_INDEX_SIZE - 1);
+}
+
+/* policy_index_build - fill the name index (once per process) */
+static void
+policy_index_build(void)
+{
+	memset(policy_index.slot, -1, sizeof(policy_index.slot));
+	for (size_t i = 0; i < POLICY_N_DEFS; i++) {
+		size_t len = strlen(policy_attr_defs[i].name);
+		unsigned h = policy_name_hash(policy_attr_defs[i].name, len);
+
+		while (policy_index.slot[h] >= 0)
+			h = (h + 1) & (POLICY_INDEX_SIZE - 1);
+		policy_index.slot[h] = (signed char)i;
+		policy_index.len[i] = (unsigned char)len;
+	}
+}
+
+/* policy_attr_find - the definition of a name of len > 0 bytes, NULL if unknown */
+static const struct policy_attr_def *
+policy_attr_find(const char *name, size_t len)
+{
+	unsigned h = policy_name_hash(name, len);
+	int i;
+
+	while ((i = policy_index.slot[h]) >= 0) {
+		if (policy_index.len[i] == len && memcmp(policy_attr_defs[i].name, name, len) == 0)
+			return &policy_attr_defs[i];
+		h = (h + 1) & (POLICY_INDEX_SIZE - 1);
+	}
+	return NULL;
+}
+
 static void policy_parser_reset(struct policy_parser *p);
 static int policy_parser_line(struct policy_parser *p);
 static void policy_parser_numbers(struct policy_request *req);
@@ -103,6 +156,7 @@ policy_parser_new(size_t max_request, unsigned max_attrs)
 		max_request = POLICY_REQUEST_MAX;
 	if (max_attrs == 0)
 		max_attrs = POLICY_ATTRS_DEFAULT;
+	(void)pthread_once(&policy_index.once, policy_index_build);
 	if ((p = malloc(sizeof(*p) + max_request)) == NULL)
 		return NULL;
 	p->max = max_request;
@@ -181,13 +235,6 @@ policy_parser_feed(struct policy_parser *p, const char *data, size_t len, size_t
 	return POLICY_MORE;
 }
 
-/* policy_attr_cmp - bsearch() comparison of a name with a definition */
-static int
-policy_attr_cmp(const void *key, const void *elem)
-{
-	return strcmp(key, ((const struct policy_attr_def *)elem)->name);
-}
-
 /* policy_parser_line - split the line just completed; POLICY_REQUEST at the empty line */
 static int
 policy_parser_line(struct policy_parser *p)
@@ -209,7 +256,7 @@ policy_parser_line(struct policy_parser *p)
 		return -EBADMSG;
 	*eq = '\0';
 	line[n] = '\0';
-	def = bsearch(line, policy_attr_defs, POLICY_N_DEFS, sizeof(*def), policy_attr_cmp);
+	def = policy_attr_find(line, (size_t)(eq - line));
 	if (def == NULL) {
 		p->req.n_unknown++;
 		return POLICY_MORE;

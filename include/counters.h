@@ -10,12 +10,16 @@
  *	    int64_t window_usec, unsigned size);
  *	int counters_add(struct counters *c, unsigned cls, const char *key, uint64_t n,
  *	    int64_t now_usec, uint64_t *ret_sum);
+ *	int counters_add_first(struct counters *c, unsigned cls, const char *key, uint64_t n,
+ *	    uint64_t n_first, int64_t now_usec, uint64_t *ret_before);
  *	uint64_t counters_get(struct counters *c, unsigned cls, const char *key, int64_t now_usec);
  *	int counters_add_distinct(struct counters *c, unsigned cls, const char *key,
  *	    const char *value, int64_t now_usec, unsigned *ret_count);
  *	unsigned counters_distinct(struct counters *c, unsigned cls, const char *key,
  *	    int64_t now_usec);
  *	void counters_get_stats(const struct counters *c, struct counters_stats *ret);
+ *	uint64_t counters_prefetch(const struct counters *c, unsigned cls, const char *key);
+ *	void counters_prefetch_node(const struct counters *c, uint64_t token);
  *	int counters_net_key(const char *ip, unsigned v4_len, unsigned v6_len,
  *	    char *buf, size_t size);
  * DESCRIPTION
@@ -37,6 +41,12 @@
  *	reached up to w early. Events stamped in the past are added to their
  *	bucket when it is still inside the window (history replay); older
  *	ones are ignored. Buckets saturate at 2^32-1 each.
+ *
+ *	counters_add_first() is a read and an add in one lookup: it adds n,
+ *	plus n_first when the key's sum over the window ending at now_usec
+ *	is 0 (its first event in the window), and returns that sum from
+ *	before the add. With n and n_first both 0 it only reads. (The rules
+ *	count a message at the first request of its `instance` this way.)
  *
  *	COUNTERS_DISTINCT classes count distinct values per key seen within
  *	the window (exact, by a 64-bit hash of the value) in a set of at most
@@ -62,10 +72,11 @@
  * RETURNS
  *	counters_class(): the class number (>= 0), -EINVAL (bad window/size),
  *	-EEXIST (name registered with other parameters), -E2BIG (more than
- *	COUNTERS_CLASSES_MAX classes), -ENOMEM. counters_add() and
- *	counters_add_distinct(): 0 with the new sum / count in *ret_* (if not
- *	NULL), -EINVAL (unknown class or wrong type), -ENOMEM when not even
- *	an empty table fits under the cap. counters_get() and
+ *	COUNTERS_CLASSES_MAX classes), -ENOMEM. counters_add(),
+ *	counters_add_first() and counters_add_distinct(): 0 with the new sum,
+ *	the sum before, or the count in *ret_* (if not NULL), -EINVAL
+ *	(unknown class or wrong type), -ENOMEM when not even an empty table
+ *	fits under the cap. counters_get() and
  *	counters_distinct(): the value, 0 for an unknown key or class.
  *	counters_net_key(): the length written, -EINVAL (not an address or a
  *	prefix longer than the family allows), -ENOBUFS.
@@ -123,11 +134,15 @@ int counters_class(struct counters *c, const char *name, enum counters_type type
     int64_t window_usec, unsigned size);
 int counters_add(struct counters *c, unsigned cls, const char *key, uint64_t n,
     int64_t now_usec, uint64_t *ret_sum);
+int counters_add_first(struct counters *c, unsigned cls, const char *key, uint64_t n,
+    uint64_t n_first, int64_t now_usec, uint64_t *ret_before);
 uint64_t counters_get(struct counters *c, unsigned cls, const char *key, int64_t now_usec);
 int counters_add_distinct(struct counters *c, unsigned cls, const char *key, const char *value,
     int64_t now_usec, unsigned *ret_count);
 unsigned counters_distinct(struct counters *c, unsigned cls, const char *key, int64_t now_usec);
 void counters_get_stats(const struct counters *c, struct counters_stats *ret);
+uint64_t counters_prefetch(const struct counters *c, unsigned cls, const char *key);
+void counters_prefetch_node(const struct counters *c, uint64_t token);
 int counters_net_key(const char *ip, unsigned v4_len, unsigned v6_len, char *buf, size_t size);
 /* Tests: replace the random hash key, so runs are reproducible. */
 void counters_set_hash_key(struct counters *c, uint64_t k0, uint64_t k1);

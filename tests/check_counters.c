@@ -99,6 +99,156 @@ START_TEST(window_script_gives_exact_sums)
 }
 END_TEST
 
+/*
+ * A model of the documented ring, kept as plain (bucket, amount) events: an
+ * add older than head - size is dropped, moving head forward drops what leaves
+ * the ring, and a read at cur adds up the events of buckets cur - size .. cur.
+ */
+#define MODEL_KEYS	4
+#define MODEL_EVENTS	4096
+
+struct model_key {
+	int64_t head;			/* INT64_MIN: nothing added yet */
+	size_t n;
+	int64_t bucket[MODEL_EVENTS];
+	uint64_t amount[MODEL_EVENTS];
+};
+
+static void
+model_add(struct model_key *m, int64_t idx, uint64_t amount, int64_t size)
+{
+	size_t kept = 0;
+
+	if (m->head == INT64_MIN || idx - m->head > size) {
+		m->n = 0;
+		m->head = idx;
+	} else if (idx > m->head) {
+		m->head = idx;
+	}
+	for (size_t i = 0; i < m->n; i++)
+		if (m->bucket[i] >= m->head - size) {
+			m->bucket[kept] = m->bucket[i];
+			m->amount[kept++] = m->amount[i];
+		}
+	m->n = kept;
+	if (idx >= m->head - size && amount > 0) {
+		ck_assert_uint_lt(m->n, MODEL_EVENTS);
+		m->bucket[m->n] = idx;
+		m->amount[m->n++] = amount;
+	}
+}
+
+static uint64_t
+model_sum(const struct model_key *m, int64_t cur, int64_t size)
+{
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < m->n; i++)
+		if (m->bucket[i] >= cur - size && m->bucket[i] <= cur)
+			sum += m->amount[i];
+	return sum;
+}
+
+START_TEST(random_adds_and_reads_agree_with_a_model_of_the_ring)
+{
+	enum { STEPS = 200000 };
+	const int64_t width = 6 * SEC, size = 10;
+	static struct model_key model[MODEL_KEYS];
+	static const char *const keys[MODEL_KEYS] = { "a", "b", "c", "d" };
+	struct counters *ct = counters_new(0);
+	int cls = counters_class(ct, "ring", COUNTERS_SUM, size * width, (unsigned)size);
+	int64_t t = 0;
+	unsigned seed = 7;
+
+	ck_assert_int_ge(cls, 0);
+	for (int k = 0; k < MODEL_KEYS; k++) {
+		model[k].head = INT64_MIN;
+		model[k].n = 0;
+	}
+	for (int step = 0; step < STEPS; step++) {
+		unsigned r = (unsigned)rand_r(&seed), k = r % MODEL_KEYS, op = (r >> 4) % 8;
+		int64_t when, idx;
+		uint64_t got, want, n = 1 + (r >> 8) % 5;
+
+		/* mostly forward by up to 15 s; sometimes back up to 40 s or ahead past the window */
+		switch ((r >> 12) % 16) {
+		case 0:
+			when = t - (int64_t)((r >> 16) % 40) * SEC;
+			break;
+		case 1:
+			t += (int64_t)(61 + (r >> 16) % 60) * SEC;
+			when = t;
+			break;
+		default:
+			t += (int64_t)((r >> 16) % 15) * SEC / 2;
+			when = t;
+			break;
+		}
+		if (when < 0)
+			when = 0;
+		idx = (T0 + when) / width;
+		if (op < 3) {
+			ck_assert_int_eq(counters_add(ct, (unsigned)cls, keys[k], n, T0 + when, &got),
+			    0);
+			model_add(&model[k], idx, n, size);
+			want = model_sum(&model[k], idx, size);
+		} else if (op < 5) {
+			uint64_t first = (r >> 20) % 2, before = model_sum(&model[k], idx, size);
+
+			ck_assert_int_eq(counters_add_first(ct, (unsigned)cls, keys[k], n - 1, first,
+			    T0 + when, &got), 0);
+			if (n - 1 + (before == 0 ? first : 0) > 0)
+				model_add(&model[k], idx, n - 1 + (before == 0 ? first : 0), size);
+			want = before;
+		} else {
+			got = counters_get(ct, (unsigned)cls, keys[k], T0 + when);
+			want = model_sum(&model[k], idx, size);
+		}
+		ck_assert_msg(got == want, "step %d, op %u, key %s at +%llds: want %llu, got %llu",
+		    step, op, keys[k], (long long)(when / SEC), (unsigned long long)want,
+		    (unsigned long long)got);
+	}
+	counters_free(ct);
+}
+END_TEST
+
+START_TEST(add_first_counts_the_first_event_once)
+{
+	struct counters *ct = counters_new(0);
+	int cls = counters_class(ct, "instance", COUNTERS_SUM, 3600 * SEC, 4);
+	struct counters_stats st;
+	uint64_t before;
+
+	ck_assert_int_ge(cls, 0);
+	/* the first request of an instance: 1 for the instance + 1 for its RCPT */
+	ck_assert_int_eq(counters_add_first(ct, (unsigned)cls, "i1", 1, 1, T0, &before), 0);
+	ck_assert_uint_eq(before, 0);
+	ck_assert_uint_eq(counters_get(ct, (unsigned)cls, "i1", T0), 2);
+	/* a second RCPT: only itself */
+	ck_assert_int_eq(counters_add_first(ct, (unsigned)cls, "i1", 1, 1, T0 + SEC, &before), 0);
+	ck_assert_uint_eq(before, 2);
+	/* END-OF-MESSAGE adds nothing but sees the count */
+	ck_assert_int_eq(counters_add_first(ct, (unsigned)cls, "i1", 0, 1, T0 + 2 * SEC, &before),
+	    0);
+	ck_assert_uint_eq(before, 3);
+	ck_assert_uint_eq(counters_get(ct, (unsigned)cls, "i1", T0 + 2 * SEC), 3);
+	/* two hours later the window is empty again: a first event once more */
+	ck_assert_int_eq(counters_add_first(ct, (unsigned)cls, "i1", 0, 1, T0 + 7200 * SEC,
+	    &before), 0);
+	ck_assert_uint_eq(before, 0);
+	ck_assert_uint_eq(counters_get(ct, (unsigned)cls, "i1", T0 + 7200 * SEC), 1);
+	/* adding nothing at all only reads: no key is made */
+	counters_get_stats(ct, &st);
+	ck_assert_uint_eq(st.keys, 1);
+	ck_assert_int_eq(counters_add_first(ct, (unsigned)cls, "i2", 0, 0, T0, &before), 0);
+	ck_assert_uint_eq(before, 0);
+	counters_get_stats(ct, &st);
+	ck_assert_uint_eq(st.keys, 1);
+	ck_assert_int_eq(counters_add_first(ct, 99, "i2", 1, 1, T0, &before), -EINVAL);
+	counters_free(ct);
+}
+END_TEST
+
 START_TEST(distinct_counts_values_within_the_window)
 {
 	struct counters *ct = counters_new(0);
@@ -254,6 +404,18 @@ static const struct ncase {
 	{ "\"unknown\" is not an address", "unknown", 24, 64, 64, -EINVAL, NULL },
 	{ "a prefix longer than IPv4 allows", "192.0.2.1", 33, 64, 64, -EINVAL, NULL },
 	{ "a buffer too small", "192.0.2.1", 24, 64, 8, -ENOBUFS, NULL },
+	{ "a buffer one byte short of the NUL", "192.0.2.1", 24, 64, 12, -ENOBUFS, NULL },
+	{ "a buffer just large enough", "192.0.2.1", 24, 64, 13, 12, "192.0.2.0/24" },
+	{ "a /0 is everything", "198.51.100.200", 0, 0, 64, 9, "0.0.0.0/0" },
+	{ "the largest IPv4 address", "255.255.255.255", 32, 64, 64, 18, "255.255.255.255/32" },
+	{ "a /20 cuts inside an octet", "198.51.100.200", 20, 64, 64, 14, "198.51.96.0/20" },
+	{ "an octet with a leading zero is not an address", "192.0.2.010", 24, 64, 64, -EINVAL,
+	  NULL },
+	{ "an octet above 255", "256.0.2.1", 24, 64, 64, -EINVAL, NULL },
+	{ "five parts", "192.0.2.1.5", 24, 64, 64, -EINVAL, NULL },
+	{ "three parts", "192.0.2", 24, 64, 64, -EINVAL, NULL },
+	{ "a trailing dot", "192.0.2.1.", 24, 64, 64, -EINVAL, NULL },
+	{ "an empty part", "192..2.1", 24, 64, 64, -EINVAL, NULL },
 };
 
 START_TEST(network_key_of_an_address)
@@ -278,6 +440,8 @@ main(void)
 
 	tcase_set_timeout(tc, 300);
 	tcase_add_loop_test(tc, window_script_gives_exact_sums, 0, N(wcases));
+	tcase_add_test(tc, random_adds_and_reads_agree_with_a_model_of_the_ring);
+	tcase_add_test(tc, add_first_counts_the_first_event_once);
 	tcase_add_test(tc, distinct_counts_values_within_the_window);
 	tcase_add_test(tc, classes_are_found_again_by_name_and_checked);
 	tcase_add_test(tc, long_keys_stay_distinct);

@@ -70,6 +70,10 @@ static const struct pcase {
 	{ "unknown attributes are ignored and counted",
 	  "protocol_state=RCPT\nfuture_attribute=1\nx_other=\nsender=a@example.org\n\n", 0, 0, 0,
 	  "protocol_state=RCPT sender=a@example.org [4 attrs, 2 unknown]\n" },
+	{ "names that nearly match a known one are unknown: a prefix, longer, another case",
+	  "client_addres=192.0.2.9\nclient_address2=192.0.2.8\nSENDER=x@example.org\n"
+	  "sende=y@example.org\nsenders=z@example.org\nsize=10\n\n", 0, 0, 0,
+	  "size=10 [6 attrs, 5 unknown]\n" },
 	{ "a value keeps every '=' after the first",
 	  "ccert_subject=CN=a=b,O=Example\n\n", 0, 0, 0,
 	  "ccert_subject=CN=a=b,O=Example [1 attrs]\n" },

@@ -18,6 +18,14 @@
  *	is not there (most history reads) usually ends at the table without
  *	touching a node.
  *
+ *	Growing the table does not stop the caller: the new table is used at
+ *	once and the old one is emptied COUNTERS_MIGRATE chains per update
+ *	(well before the next doubling is due), so no call ever rehashes a
+ *	whole table (at a million keys that was a pause of tens of ms, and
+ *	every policy client waited through it). While both exist, a lookup
+ *	looks in the new table and, if its old chain has not moved yet, in
+ *	the old one; new keys always go to the new table.
+ *
  *	SUM payload: size + 1 uint32 buckets used as a ring; `head` is the
  *	absolute number (time / width) of the newest bucket written, and the
  *	ring holds buckets head - size .. head, whose sum is kept in `total`.
@@ -31,8 +39,8 @@
  *	linearly (size is a rule threshold + 1, small).
  *
  *	Memory is counted with malloc_usable_size(), so the cap is what the
- *	allocator really handed out for nodes and table (allocator metadata
- *	and the transient old table during a resize are not counted).
+ *	allocator really handed out for nodes and tables, the old table of a
+ *	resize included (allocator metadata is not counted).
  * SEE ALSO
  *	counters.h (the contract), tests/check_counters.c
  */
@@ -47,8 +55,10 @@
 
 #include "counters.h"
 
-/* First table: 1024 chains, 8 KiB. */
+/* First table: 1024 chains, 16 KiB. */
 #define COUNTERS_TABLE_MIN	1024
+/* Old chains moved to the new table per update while a resize lasts. */
+#define COUNTERS_MIGRATE	4
 
 struct counters_class {
 	char name[COUNTERS_NAME_MAX];
@@ -89,6 +99,8 @@ struct counters {
 	size_t cap, bytes, n_keys, table_bytes;
 	size_t mask;			/* table size - 1 */
 	struct counters_slot *table;
+	struct counters_slot *old;	/* during a resize: the table being emptied */
+	size_t old_mask, old_next, old_bytes;	/* its chains below old_next have moved */
 	struct counters_node *oldest, *newest;
 	uint64_t k0, k1;
 	uint64_t evictions, updates;
@@ -140,6 +152,7 @@ counters_free(struct counters *c)
 		free(n);
 	}
 	free(c->table);
+	free(c->old);
 	free(c);
 	return NULL;
 }
@@ -260,11 +273,20 @@ counters_payload(const struct counters_node *n)
 	return (char *)n->data + counters_key_space(n->key_len);
 }
 
-/* counters_find - the node of (cls, key), NULL if none */
-static struct counters_node *
-counters_find(const struct counters *c, unsigned cls, const char *key, size_t len, uint64_t h)
+/* counters_old_slot - h's chain in the old table while it has not moved, else NULL */
+static struct counters_slot *
+counters_old_slot(const struct counters *c, uint64_t h)
 {
-	const struct counters_slot *slot = &c->table[h & c->mask];
+	if (c->old == NULL || (h & c->old_mask) < c->old_next)
+		return NULL;
+	return &c->old[h & c->old_mask];
+}
+
+/* counters_chain_find - the node of (cls, key) on one chain, NULL if none */
+static struct counters_node *
+counters_chain_find(const struct counters_slot *slot, unsigned cls, const char *key, size_t len,
+    uint64_t h)
+{
 	struct counters_node *n = slot->node;
 	uint64_t nh = slot->hash;
 
@@ -273,6 +295,38 @@ counters_find(const struct counters *c, unsigned cls, const char *key, size_t le
 		    memcmp(n->data, key, len) == 0)
 			return n;
 	return NULL;
+}
+
+/* counters_find - the node of (cls, key), NULL if none */
+static struct counters_node *
+counters_find(const struct counters *c, unsigned cls, const char *key, size_t len, uint64_t h)
+{
+	const struct counters_slot *old = counters_old_slot(c, h);
+	struct counters_node *n = counters_chain_find(&c->table[h & c->mask], cls, key, len, h);
+
+	if (n == NULL && old != NULL)
+		n = counters_chain_find(old, cls, key, len, h);
+	return n;
+}
+
+/* counters_chain_remove - take n off the chain of slot; 0 if it is not there */
+static int
+counters_chain_remove(struct counters_slot *slot, struct counters_node *n)
+{
+	struct counters_node *prev;
+
+	if (slot->node == n) {
+		slot->node = n->chain;
+		slot->hash = n->chain_hash;
+		return 1;
+	}
+	for (prev = slot->node; prev != NULL && prev->chain != n; prev = prev->chain)
+		;
+	if (prev == NULL)
+		return 0;
+	prev->chain = n->chain;
+	prev->chain_hash = n->chain_hash;
+	return 1;
 }
 
 /* counters_chain_add - put n first on its chain */
@@ -317,18 +371,12 @@ counters_link_newest(struct counters *c, struct counters_node *n)
 static void
 counters_evict_oldest(struct counters *c)
 {
-	struct counters_node *n = c->oldest, *prev;
-	struct counters_slot *slot = &c->table[n->hash & c->mask];
+	struct counters_node *n = c->oldest;
+	struct counters_slot *old = counters_old_slot(c, n->hash);
 
-	if (slot->node == n) {
-		slot->node = n->chain;
-		slot->hash = n->chain_hash;
-	} else {
-		for (prev = slot->node; prev->chain != n; prev = prev->chain)
-			;
-		prev->chain = n->chain;
-		prev->chain_hash = n->chain_hash;
-	}
+	/* a key made during a resize is in the new table even if its old chain has not moved */
+	if (!counters_chain_remove(&c->table[n->hash & c->mask], n) && old != NULL)
+		(void)counters_chain_remove(old, n);
 	counters_unlink_recency(c, n);
 	c->bytes -= malloc_usable_size(n);
 	c->n_keys--;
@@ -336,26 +384,43 @@ counters_evict_oldest(struct counters *c)
 	free(n);
 }
 
+/* counters_migrate - move up to `chains` chains of the old table; free it when empty */
+static void
+counters_migrate(struct counters *c, size_t chains)
+{
+	struct counters_node *n, *next;
+
+	for (; c->old != NULL && chains > 0; chains--) {
+		for (n = c->old[c->old_next].node; n != NULL; n = next) {
+			next = n->chain;
+			counters_chain_add(&c->table[n->hash & c->mask], n);
+		}
+		if (c->old_next++ == c->old_mask) {
+			free(c->old);
+			c->bytes -= c->old_bytes;
+			c->old = NULL;
+			c->old_mask = c->old_next = c->old_bytes = 0;
+		}
+	}
+}
+
 /* counters_grow - double the table if that fits; on failure chains just get longer */
 static void
 counters_grow(struct counters *c)
 {
-	size_t size = (c->mask + 1) * 2, bytes;
+	size_t size = (c->mask + 1) * 2;
 	struct counters_slot *t;
-	struct counters_node *n, *next;
 
+	counters_migrate(c, SIZE_MAX);	/* not reached at COUNTERS_MIGRATE per update */
 	if ((t = calloc(size, sizeof(*t))) == NULL)
 		return;
-	for (size_t i = 0; i <= c->mask; i++)
-		for (n = c->table[i].node; n != NULL; n = next) {
-			next = n->chain;
-			counters_chain_add(&t[n->hash & (size - 1)], n);
-		}
-	bytes = malloc_usable_size(t);
-	free(c->table);
-	c->bytes = c->bytes - c->table_bytes + bytes;
+	c->old = c->table;
+	c->old_mask = c->mask;
+	c->old_next = 0;
+	c->old_bytes = c->table_bytes;
 	c->table = t;
-	c->table_bytes = bytes;
+	c->table_bytes = malloc_usable_size(t);
+	c->bytes += c->table_bytes;
 	c->mask = size - 1;
 }
 
@@ -369,7 +434,7 @@ counters_make_room(struct counters *c, size_t need)
 {
 	for (;;) {
 		int grow = c->n_keys + 1 > c->mask + 1;
-		size_t extra = grow ? c->table_bytes : 0;	/* doubling adds as much again */
+		size_t extra = grow ? 2 * c->table_bytes : 0;	/* the new table, twice as large */
 
 		if (c->bytes + extra + need <= c->cap) {
 			if (grow)
@@ -393,6 +458,7 @@ counters_node_get(struct counters *c, unsigned cls, const char *key, struct coun
 	struct counters_node *n;
 	int r;
 
+	counters_migrate(c, COUNTERS_MIGRATE);
 	if ((n = counters_find(c, cls, kbuf, len, h)) != NULL) {
 		counters_unlink_recency(c, n);
 		counters_link_newest(c, n);
@@ -441,6 +507,8 @@ counters_prefetch(const struct counters *c, unsigned cls, const char *key)
 		return 0;	/* abbreviated keys are rare: not worth the second hash */
 	h = counters_siphash(c->k0, c->k1 ^ cls, key, len);
 	__builtin_prefetch(&c->table[h & c->mask]);
+	if (c->old != NULL)
+		__builtin_prefetch(&c->old[h & c->old_mask]);
 	return h;
 }
 
@@ -448,8 +516,11 @@ counters_prefetch(const struct counters *c, unsigned cls, const char *key)
 void
 counters_prefetch_node(const struct counters *c, uint64_t token)
 {
+	const struct counters_slot *old = counters_old_slot(c, token);
 	const struct counters_node *n = c->table[token & c->mask].node;
 
+	if (n == NULL && old != NULL)
+		n = old->node;
 	if (n != NULL) {
 		__builtin_prefetch(n);
 		__builtin_prefetch((const char *)n + 64);

@@ -332,6 +332,58 @@ START_TEST(long_keys_stay_distinct)
 }
 END_TEST
 
+/*
+ * 300 000 keys go through nine doublings of the table. Every key is read
+ * back while the old tables are still being emptied (each added its own
+ * number, so a key found on the wrong chain or lost gives a wrong sum),
+ * keys made and updated mid-resize included.
+ */
+/* resize_want - key x's sum once `done` keys were added: its number, + 1000 if bumped */
+static uint64_t
+resize_want(unsigned x, unsigned done)
+{
+	/* at each i = 999 mod 1000 key i / 2 is bumped, after the reads: x = 499 mod 500 */
+	return x % 97 + 1 + (x % 500 == 499 && 2 * x + 1 < done ? 1000 : 0);
+}
+
+START_TEST(keys_stay_found_while_the_table_grows)
+{
+	const unsigned total = 300000;
+	struct counters *ct = counters_new(0);
+	int cls = counters_class(ct, "resize", COUNTERS_SUM, 3600 * SEC, 0);
+	struct counters_stats st;
+	unsigned seed = 11;
+	char key[32];
+
+	ck_assert_int_ge(cls, 0);
+	for (unsigned i = 0; i < total; i++) {
+		snprintf(key, sizeof(key), "k%u", i);
+		ck_assert_int_eq(counters_add(ct, (unsigned)cls, key, i % 97 + 1, T0, NULL), 0);
+		if (i % 1000 == 999) {
+			for (int j = 0; j < 64; j++) {
+				unsigned x = (unsigned)rand_r(&seed) % (i + 1);
+
+				snprintf(key, sizeof(key), "k%u", x);
+				ck_assert_msg(counters_get(ct, (unsigned)cls, key, T0) ==
+				    resize_want(x, i), "key %s lost after %u keys", key, i + 1);
+			}
+			/* an older key updated during the resize stays one key */
+			snprintf(key, sizeof(key), "k%u", i / 2);
+			ck_assert_int_eq(counters_add(ct, (unsigned)cls, key, 1000, T0, NULL), 0);
+		}
+	}
+	counters_get_stats(ct, &st);
+	ck_assert_uint_eq(st.keys, total);
+	ck_assert_uint_eq(st.evictions, 0);
+	for (unsigned i = 0; i < total; i++) {
+		snprintf(key, sizeof(key), "k%u", i);
+		ck_assert_msg(counters_get(ct, (unsigned)cls, key, T0) == resize_want(i, total),
+		    "key %s", key);
+	}
+	counters_free(ct);
+}
+END_TEST
+
 START_TEST(a_million_distinct_keys_stay_under_the_memory_cap)
 {
 	const size_t cap = 8 * 1024 * 1024;
@@ -445,6 +497,7 @@ main(void)
 	tcase_add_test(tc, distinct_counts_values_within_the_window);
 	tcase_add_test(tc, classes_are_found_again_by_name_and_checked);
 	tcase_add_test(tc, long_keys_stay_distinct);
+	tcase_add_test(tc, keys_stay_found_while_the_table_grows);
 	tcase_add_test(tc, a_million_distinct_keys_stay_under_the_memory_cap);
 	tcase_add_test(tc, a_tiny_cap_is_raised_to_the_minimum);
 	tcase_add_loop_test(tc, network_key_of_an_address, 0, N(ncases));

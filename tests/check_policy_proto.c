@@ -91,6 +91,21 @@ static const struct pcase {
 	  "protocol_state=RCPT\nsender=a\0b\n\n", 32, 0, 0, "ERROR -EBADMSG\n" },
 	{ "a NUL byte after a good request: the request, then the error",
 	  "protocol_state=RCPT\n\n\0", 22, 0, 0, "protocol_state=RCPT [1 attrs]\nERROR -EBADMSG\n" },
+	{ "a NUL byte is reported before a later line too long",
+	  "sender=a\0b\nhelo_name=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n\n", 67, 32, 0,
+	  "ERROR -EBADMSG\n" },
+	{ "a NUL byte is reported before a later line without '='",
+	  "sender=a\0b\nGET / HTTP/1.0\n\n", 27, 0, 0, "ERROR -EBADMSG\n" },
+	{ "a NUL byte early in a line too long is reported as a NUL byte",
+	  "sender=a\0aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n\n", 56, 32, 0,
+	  "ERROR -EBADMSG\n" },
+	{ "requests on one connection may change the order of their attributes",
+	  "protocol_state=RCPT\nsender=a@example.org\nsize=1\n\n"
+	  "sender=b@example.org\nprotocol_state=DATA\nfuture=1\nsize=2\n\n"
+	  "future=1\nsize=3\nsender=c@example.org\nprotocol_state=RCPT\n\n", 0, 0, 0,
+	  "protocol_state=RCPT sender=a@example.org size=1 [3 attrs]\n"
+	  "protocol_state=DATA sender=b@example.org size=2 [4 attrs, 1 unknown]\n"
+	  "protocol_state=RCPT sender=c@example.org size=3 [4 attrs, 1 unknown]\n" },
 	{ "a line without '=' closes the connection",
 	  "protocol_state=RCPT\nGET / HTTP/1.0\n\n", 0, 0, 0, "ERROR -EBADMSG\n" },
 	{ "an empty attribute name closes the connection",

@@ -109,7 +109,7 @@ struct counters {
 };
 
 static uint64_t counters_siphash(uint64_t k0, uint64_t k1, const void *data, size_t len);
-static int counters_node_get(struct counters *c, unsigned cls, const char *key,
+static int counters_node_get(struct counters *c, const struct counters_ref *ref,
     struct counters_node **ret);
 
 /* counters_new - an empty set of counters that will stay under mem_cap bytes */
@@ -243,16 +243,12 @@ counters_siphash(uint64_t k0, uint64_t k1, const void *data, size_t len)
 	return v0 ^ v1 ^ v2 ^ v3;
 }
 
-/* counters_key - the stored form of a key: itself, or abbreviated with a hash */
+/* counters_key - the stored form of a key longer than COUNTERS_KEY_MAX: abbreviated with a hash */
 static size_t
-counters_key(const struct counters *c, const char *key, char *buf)
+counters_key(const struct counters *c, const char *key, size_t len, char *buf)
 {
-	size_t len = strlen(key), keep = COUNTERS_KEY_MAX - 17;
+	size_t keep = COUNTERS_KEY_MAX - 17;
 
-	if (len <= COUNTERS_KEY_MAX) {
-		memcpy(buf, key, len + 1);
-		return len;
-	}
 	memcpy(buf, key, keep);
 	snprintf(buf + keep, 18, "#%016llx",
 	    (unsigned long long)counters_siphash(c->k0, c->k1, key, len));
@@ -447,38 +443,36 @@ counters_make_room(struct counters *c, size_t need)
 	}
 }
 
-/* counters_node_get - the node of (cls, key), created if missing; made the newest */
+/* counters_node_get - the node of a ref, created if missing; made the newest */
 static int
-counters_node_get(struct counters *c, unsigned cls, const char *key, struct counters_node **ret)
+counters_node_get(struct counters *c, const struct counters_ref *ref, struct counters_node **ret)
 {
-	const struct counters_class *k = &c->classes[cls];
-	char kbuf[COUNTERS_KEY_MAX + 1];
-	size_t len = counters_key(c, key, kbuf), usable;
-	uint64_t h = counters_siphash(c->k0, c->k1 ^ cls, kbuf, len);
+	const struct counters_class *k = &c->classes[ref->cls];
+	size_t usable, size = sizeof(struct counters_node) + counters_key_space(ref->len) + k->payload;
 	struct counters_node *n;
 	int r;
 
 	counters_migrate(c, COUNTERS_MIGRATE);
-	if ((n = counters_find(c, cls, kbuf, len, h)) != NULL) {
+	if ((n = counters_find(c, ref->cls, ref->key, ref->len, ref->hash)) != NULL) {
 		counters_unlink_recency(c, n);
 		counters_link_newest(c, n);
 		*ret = n;
 		return 0;
 	}
-	if ((n = malloc(sizeof(*n) + counters_key_space(len) + k->payload)) == NULL)
+	if ((n = malloc(size)) == NULL)
 		return -ENOMEM;
 	usable = malloc_usable_size(n);
 	if ((r = counters_make_room(c, usable)) < 0) {
 		free(n);
 		return r;
 	}
-	memset(n, 0, sizeof(*n) + counters_key_space(len) + k->payload);
-	n->cls = (uint16_t)cls;
-	memcpy(n->data, kbuf, len + 1);
-	n->hash = h;
-	n->key_len = (uint16_t)len;
+	memset(n, 0, size);
+	n->cls = (uint16_t)ref->cls;
+	memcpy(n->data, ref->key, ref->len);
+	n->hash = ref->hash;
+	n->key_len = (uint16_t)ref->len;
 	n->head = INT64_MIN;
-	counters_chain_add(&c->table[h & c->mask], n);	/* after make_room: it may grow */
+	counters_chain_add(&c->table[ref->hash & c->mask], n);	/* after make_room: it may grow */
 	counters_link_newest(c, n);
 	c->bytes += usable;
 	c->n_keys++;
@@ -486,38 +480,39 @@ counters_node_get(struct counters *c, unsigned cls, const char *key, struct coun
 	return 0;
 }
 
-/* counters_lookup - the node of (cls, key) without changing anything, NULL if none */
+/* counters_lookup - the node of a ref without changing anything, NULL if none */
 static struct counters_node *
-counters_lookup(const struct counters *c, unsigned cls, const char *key)
+counters_lookup(const struct counters *c, const struct counters_ref *ref)
 {
-	char kbuf[COUNTERS_KEY_MAX + 1];
-	size_t len = counters_key(c, key, kbuf);
-
-	return counters_find(c, cls, kbuf, len, counters_siphash(c->k0, c->k1 ^ cls, kbuf, len));
+	return counters_find(c, ref->cls, ref->key, ref->len, ref->hash);
 }
 
-/* counters_prefetch - start loading the table slot of (cls, key); a token for the next step */
-uint64_t
-counters_prefetch(const struct counters *c, unsigned cls, const char *key)
+/* counters_ref - hash (cls, key) once for the operations that follow; start loading its slot */
+void
+counters_ref(const struct counters *c, unsigned cls, const char *key, struct counters_ref *ref)
 {
 	size_t len = strlen(key);
-	uint64_t h;
 
-	if (len > COUNTERS_KEY_MAX)
-		return 0;	/* abbreviated keys are rare: not worth the second hash */
-	h = counters_siphash(c->k0, c->k1 ^ cls, key, len);
-	__builtin_prefetch(&c->table[h & c->mask]);
+	ref->cls = cls;
+	if (len <= COUNTERS_KEY_MAX) {
+		ref->key = key;
+		ref->len = len;
+	} else {
+		ref->len = counters_key(c, key, len, ref->buf);
+		ref->key = ref->buf;
+	}
+	ref->hash = counters_siphash(c->k0, c->k1 ^ cls, ref->key, ref->len);
+	__builtin_prefetch(&c->table[ref->hash & c->mask]);
 	if (c->old != NULL)
-		__builtin_prefetch(&c->old[h & c->old_mask]);
-	return h;
+		__builtin_prefetch(&c->old[ref->hash & c->old_mask]);
 }
 
-/* counters_prefetch_node - start loading the first node of the slot a token names */
+/* counters_ref_prefetch - start loading the first node of a ref's chain (its slot is read) */
 void
-counters_prefetch_node(const struct counters *c, uint64_t token)
+counters_ref_prefetch(const struct counters *c, const struct counters_ref *ref)
 {
-	const struct counters_slot *old = counters_old_slot(c, token);
-	const struct counters_node *n = c->table[token & c->mask].node;
+	const struct counters_slot *old = counters_old_slot(c, ref->hash);
+	const struct counters_node *n = c->table[ref->hash & c->mask].node;
 
 	if (n == NULL && old != NULL)
 		n = old->node;
@@ -598,19 +593,26 @@ counters_sum_add(const struct counters_class *k, struct counters_node *node, uin
 	}
 }
 
-/* counters_add - add n to (cls, key) at time now_usec */
+/* counters_is - does a ref name a registered class of this type? */
+static int
+counters_is(const struct counters *c, const struct counters_ref *ref, enum counters_type type)
+{
+	return ref->cls < c->n_classes && c->classes[ref->cls].type == type;
+}
+
+/* counters_ref_add - add n to a ref's counter at time now_usec */
 int
-counters_add(struct counters *c, unsigned cls, const char *key, uint64_t n, int64_t now_usec,
-    uint64_t *ret_sum)
+counters_ref_add(struct counters *c, const struct counters_ref *ref, uint64_t n,
+    int64_t now_usec, uint64_t *ret_sum)
 {
 	const struct counters_class *k;
 	struct counters_node *node;
 	int r;
 
-	if (cls >= c->n_classes || c->classes[cls].type != COUNTERS_SUM)
+	if (!counters_is(c, ref, COUNTERS_SUM))
 		return -EINVAL;
-	k = &c->classes[cls];
-	if ((r = counters_node_get(c, cls, key, &node)) < 0)
+	k = &c->classes[ref->cls];
+	if ((r = counters_node_get(c, ref, &node)) < 0)
 		return r;
 	counters_sum_add(k, node, n, now_usec);
 	c->updates++;
@@ -619,9 +621,9 @@ counters_add(struct counters *c, unsigned cls, const char *key, uint64_t n, int6
 	return 0;
 }
 
-/* counters_add_first - add n, plus n_first when the key's window was empty; one lookup */
+/* counters_ref_add_first - add n, plus n_first when the window was empty; one lookup */
 int
-counters_add_first(struct counters *c, unsigned cls, const char *key, uint64_t n,
+counters_ref_add_first(struct counters *c, const struct counters_ref *ref, uint64_t n,
     uint64_t n_first, int64_t now_usec, uint64_t *ret_before)
 {
 	const struct counters_class *k;
@@ -629,13 +631,13 @@ counters_add_first(struct counters *c, unsigned cls, const char *key, uint64_t n
 	uint64_t before;
 	int r;
 
-	if (cls >= c->n_classes || c->classes[cls].type != COUNTERS_SUM)
+	if (!counters_is(c, ref, COUNTERS_SUM))
 		return -EINVAL;
 	if (n == 0 && n_first == 0) {
-		before = counters_get(c, cls, key, now_usec);
+		before = counters_ref_get(c, ref, now_usec);
 	} else {
-		k = &c->classes[cls];
-		if ((r = counters_node_get(c, cls, key, &node)) < 0)
+		k = &c->classes[ref->cls];
+		if ((r = counters_node_get(c, ref, &node)) < 0)
 			return r;
 		before = counters_sum_node(k, node, now_usec);
 		if (before == 0)
@@ -650,17 +652,15 @@ counters_add_first(struct counters *c, unsigned cls, const char *key, uint64_t n
 	return 0;
 }
 
-/* counters_get - the sum of (cls, key) over the window ending at now_usec */
+/* counters_ref_get - a ref's sum over the window ending at now_usec */
 uint64_t
-counters_get(struct counters *c, unsigned cls, const char *key, int64_t now_usec)
+counters_ref_get(const struct counters *c, const struct counters_ref *ref, int64_t now_usec)
 {
 	const struct counters_node *n;
 
-	if (cls >= c->n_classes || c->classes[cls].type != COUNTERS_SUM)
+	if (!counters_is(c, ref, COUNTERS_SUM) || (n = counters_lookup(c, ref)) == NULL)
 		return 0;
-	if ((n = counters_lookup(c, cls, key)) == NULL)
-		return 0;
-	return counters_sum_node(&c->classes[cls], n, now_usec);
+	return counters_sum_node(&c->classes[ref->cls], n, now_usec);
 }
 
 /* -------------------------------------------------------------- distinct */
@@ -679,9 +679,9 @@ counters_distinct_node(const struct counters_class *k, const struct counters_nod
 	return count;
 }
 
-/* counters_add_distinct - note that key was seen with value at now_usec */
+/* counters_ref_add_distinct - note that a ref's key was seen with value at now_usec */
 int
-counters_add_distinct(struct counters *c, unsigned cls, const char *key, const char *value,
+counters_ref_add_distinct(struct counters *c, const struct counters_ref *ref, const char *value,
     int64_t now_usec, unsigned *ret_count)
 {
 	const struct counters_class *k;
@@ -691,10 +691,10 @@ counters_add_distinct(struct counters *c, unsigned cls, const char *key, const c
 	uint32_t i, victim = 0;
 	int r;
 
-	if (cls >= c->n_classes || c->classes[cls].type != COUNTERS_DISTINCT)
+	if (!counters_is(c, ref, COUNTERS_DISTINCT))
 		return -EINVAL;
-	k = &c->classes[cls];
-	if ((r = counters_node_get(c, cls, key, &node)) < 0)
+	k = &c->classes[ref->cls];
+	if ((r = counters_node_get(c, ref, &node)) < 0)
 		return r;
 	s = counters_payload(node);
 	vh = counters_siphash(c->k0, c->k1, value, strlen(value));
@@ -720,17 +720,70 @@ counters_add_distinct(struct counters *c, unsigned cls, const char *key, const c
 	return 0;
 }
 
-/* counters_distinct - distinct values of (cls, key) within the window ending at now_usec */
+/* counters_ref_distinct - a ref's distinct values within the window ending at now_usec */
 unsigned
-counters_distinct(struct counters *c, unsigned cls, const char *key, int64_t now_usec)
+counters_ref_distinct(const struct counters *c, const struct counters_ref *ref, int64_t now_usec)
 {
 	const struct counters_node *n;
 
-	if (cls >= c->n_classes || c->classes[cls].type != COUNTERS_DISTINCT)
+	if (!counters_is(c, ref, COUNTERS_DISTINCT) || (n = counters_lookup(c, ref)) == NULL)
 		return 0;
-	if ((n = counters_lookup(c, cls, key)) == NULL)
-		return 0;
-	return counters_distinct_node(&c->classes[cls], n, now_usec);
+	return counters_distinct_node(&c->classes[ref->cls], n, now_usec);
+}
+
+/* ------------------------------------------------------------- by string */
+
+/* counters_add - counters_ref_add() of (cls, key) */
+int
+counters_add(struct counters *c, unsigned cls, const char *key, uint64_t n, int64_t now_usec,
+    uint64_t *ret_sum)
+{
+	struct counters_ref ref;
+
+	counters_ref(c, cls, key, &ref);
+	return counters_ref_add(c, &ref, n, now_usec, ret_sum);
+}
+
+/* counters_add_first - counters_ref_add_first() of (cls, key) */
+int
+counters_add_first(struct counters *c, unsigned cls, const char *key, uint64_t n,
+    uint64_t n_first, int64_t now_usec, uint64_t *ret_before)
+{
+	struct counters_ref ref;
+
+	counters_ref(c, cls, key, &ref);
+	return counters_ref_add_first(c, &ref, n, n_first, now_usec, ret_before);
+}
+
+/* counters_get - counters_ref_get() of (cls, key) */
+uint64_t
+counters_get(struct counters *c, unsigned cls, const char *key, int64_t now_usec)
+{
+	struct counters_ref ref;
+
+	counters_ref(c, cls, key, &ref);
+	return counters_ref_get(c, &ref, now_usec);
+}
+
+/* counters_add_distinct - counters_ref_add_distinct() of (cls, key) */
+int
+counters_add_distinct(struct counters *c, unsigned cls, const char *key, const char *value,
+    int64_t now_usec, unsigned *ret_count)
+{
+	struct counters_ref ref;
+
+	counters_ref(c, cls, key, &ref);
+	return counters_ref_add_distinct(c, &ref, value, now_usec, ret_count);
+}
+
+/* counters_distinct - counters_ref_distinct() of (cls, key) */
+unsigned
+counters_distinct(struct counters *c, unsigned cls, const char *key, int64_t now_usec)
+{
+	struct counters_ref ref;
+
+	counters_ref(c, cls, key, &ref);
+	return counters_ref_distinct(c, &ref, now_usec);
 }
 
 /* counters_get_stats - sizes and eviction count */

@@ -37,15 +37,23 @@
 
 /* Longest key or value taken from a request (lower-cased copy); longer ones are cut. */
 #define RULES_VALUE_MAX		1024
-/* Counters of one request loaded ahead (a rule set rarely has more specs). */
-#define RULES_PREFETCH_MAX	32
+/* Specs whose counters a request loads ahead (a rule set rarely has more). */
+#define RULES_REFS_MAX		32
 /* An SMTP transaction does not last an hour: instances are remembered that long. */
 #define RULES_INSTANCE_USEC	(3600 * INT64_C(1000000))
 
-/* The keys of one request or event; key[k] NULL when absent or unused. */
+/*
+ * The keys of one request or event; key[k] NULL when absent or unused. A
+ * request also has a counters ref for each of the first RULES_REFS_MAX specs
+ * that has a key (ref_ok) and for its instance, made and prefetched at once.
+ */
 struct rules_subject {
 	const char *key[RULES_KEY__MAX];
 	char buf[RULES_KEY__MAX][RULES_VALUE_MAX];
+	unsigned char ref_ok[RULES_REFS_MAX];
+	int inst_ok;
+	struct counters_ref ref[RULES_REFS_MAX];
+	struct counters_ref inst;
 };
 
 /* Addresses of the request, parsed once for CIDR lists. */
@@ -144,6 +152,8 @@ rules_subject_fill(const struct mx_rules *rules, struct rules_subject *sj, const
 		[RULES_KEY_RECIPIENT_DOMAIN] = rules_domain(rcpt),
 	};
 
+	memset(sj->ref_ok, 0, sizeof(sj->ref_ok));
+	sj->inst_ok = 0;
 	for (int k = 0; k < RULES_KEY__MAX; k++) {
 		sj->key[k] = NULL;
 		if (!(rules->key_mask & (1u << k)) || src[k] == NULL || *src[k] == '\0')
@@ -169,8 +179,8 @@ rules_state_is(const struct policy_request *req, const char *state)
 
 /* rules_amounts - what this request adds to each metric */
 static int
-rules_amounts(struct mx_rules *rules, const struct policy_request *req, int64_t now,
-    uint64_t amount[RULES_METRIC__MAX])
+rules_amounts(struct mx_rules *rules, const struct policy_request *req,
+    const struct rules_subject *sj, int64_t now, uint64_t amount[RULES_METRIC__MAX])
 {
 	int rcpt = rules_state_is(req, "RCPT"), eom = rules_state_is(req, "END-OF-MESSAGE");
 	uint64_t seen, rcpts_before;
@@ -192,7 +202,8 @@ rules_amounts(struct mx_rules *rules, const struct policy_request *req, int64_t 
 	if (!rcpt && !eom && !rules_state_is(req, "MAIL") && !rules_state_is(req, "DATA"))
 		return 0;
 	/* the instance's count becomes 1 at its first request, + 1 per RCPT */
-	r = counters_add_first(rules->counters, (unsigned)rules->inst_cls, req->instance,
+	r = sj->inst_ok ? counters_ref_add_first(rules->counters, &sj->inst, (uint64_t)rcpt, 1, now,
+	    &seen) : counters_add_first(rules->counters, (unsigned)rules->inst_cls, req->instance,
 	    (uint64_t)rcpt, 1, now, &seen);
 	if (r < 0)
 		return r;
@@ -211,7 +222,7 @@ rules_count_request(struct mx_rules *rules, const struct policy_request *req,
 	uint64_t amount[RULES_METRIC__MAX];
 	int r;
 
-	if ((r = rules_amounts(rules, req, now, amount)) < 0)
+	if ((r = rules_amounts(rules, req, sj, now, amount)) < 0)
 		return r;
 	for (size_t i = 0; i < rules->n_specs; i++) {
 		struct rules_spec *s = &rules->specs[i];
@@ -223,12 +234,16 @@ rules_count_request(struct mx_rules *rules, const struct policy_request *req,
 		if (key == NULL)
 			continue;
 		if (s->source == RULES_SRC_RATE && amount[s->what] > 0) {
-			r = counters_add(rules->counters, (unsigned)s->cls, key, amount[s->what], now,
-			    &s->value);
+			r = i < RULES_REFS_MAX && sj->ref_ok[i] ?
+			    counters_ref_add(rules->counters, &sj->ref[i], amount[s->what], now,
+			    &s->value) : counters_add(rules->counters, (unsigned)s->cls, key,
+			    amount[s->what], now, &s->value);
 			s->have = 1;
 		} else if (s->source == RULES_SRC_DISTINCT && sj->key[s->what] != NULL) {
-			r = counters_add_distinct(rules->counters, (unsigned)s->cls, key,
-			    sj->key[s->what], now, &count);
+			r = i < RULES_REFS_MAX && sj->ref_ok[i] ?
+			    counters_ref_add_distinct(rules->counters, &sj->ref[i], sj->key[s->what],
+			    now, &count) : counters_add_distinct(rules->counters, (unsigned)s->cls,
+			    key, sj->key[s->what], now, &count);
 			s->value = count;
 			s->have = 1;
 		}
@@ -244,14 +259,19 @@ rules_spec_value(struct mx_rules *rules, struct rules_spec *s, const struct rule
     int64_t now, uint64_t *ret)
 {
 	const char *key = sj->key[s->key];
+	size_t i = (size_t)(s - rules->specs);
+	const struct counters_ref *ref = i < RULES_REFS_MAX && sj->ref_ok[i] ? &sj->ref[i] : NULL;
+	int sum = s->source == RULES_SRC_RATE || s->source == RULES_SRC_HISTORY;
 
 	if (key == NULL)
 		return 0;
 	if (!s->have) {
-		if (s->source == RULES_SRC_RATE || s->source == RULES_SRC_HISTORY)
-			s->value = counters_get(rules->counters, (unsigned)s->cls, key, now);
+		if (ref != NULL)
+			s->value = sum ? counters_ref_get(rules->counters, ref, now) :
+			    counters_ref_distinct(rules->counters, ref, now);
 		else
-			s->value = counters_distinct(rules->counters, (unsigned)s->cls, key, now);
+			s->value = sum ? counters_get(rules->counters, (unsigned)s->cls, key, now) :
+			    counters_distinct(rules->counters, (unsigned)s->cls, key, now);
 		s->have = 1;
 	}
 	*ret = s->value;
@@ -508,30 +528,32 @@ rules_fail(const struct mx_rules *rules, struct rules_decision *ret, int r)
 }
 
 /*
- * rules_prefetch - the counters of a request are far apart in memory and
- * each is a chain of loads (table slot, node): start the slots' loads all
- * at once, then the nodes', so that the request waits for one round trip
- * to memory instead of one per counter.
+ * rules_refs - the counters of a request are far apart in memory and each is
+ * a chain of loads (table slot, node): hash every key once and start all the
+ * slots' loads, then all the nodes', so that the request waits for about one
+ * round trip to memory instead of one per counter.
  */
 static void
-rules_prefetch(const struct mx_rules *rules, const struct policy_request *req,
-    const struct rules_subject *sj)
+rules_refs(const struct mx_rules *rules, const struct policy_request *req,
+    struct rules_subject *sj)
 {
-	uint64_t token[RULES_PREFETCH_MAX];
-	size_t n = 0;
-
-	if (rules->inst_cls >= 0 && *req->instance != '\0')
-		token[n++] = counters_prefetch(rules->counters, (unsigned)rules->inst_cls,
-		    req->instance);
-	for (size_t i = 0; i < rules->n_specs && n < RULES_PREFETCH_MAX; i++) {
+	if (rules->inst_cls >= 0 && *req->instance != '\0') {
+		counters_ref(rules->counters, (unsigned)rules->inst_cls, req->instance, &sj->inst);
+		sj->inst_ok = 1;
+	}
+	for (size_t i = 0; i < rules->n_specs && i < RULES_REFS_MAX; i++) {
 		const char *key = sj->key[rules->specs[i].key];
 
-		if (key != NULL)
-			token[n++] = counters_prefetch(rules->counters,
-			    (unsigned)rules->specs[i].cls, key);
+		if (key != NULL) {
+			counters_ref(rules->counters, (unsigned)rules->specs[i].cls, key, &sj->ref[i]);
+			sj->ref_ok[i] = 1;
+		}
 	}
-	for (size_t i = 0; i < n; i++)
-		counters_prefetch_node(rules->counters, token[i]);
+	if (sj->inst_ok)
+		counters_ref_prefetch(rules->counters, &sj->inst);
+	for (size_t i = 0; i < rules->n_specs && i < RULES_REFS_MAX; i++)
+		if (sj->ref_ok[i])
+			counters_ref_prefetch(rules->counters, &sj->ref[i]);
 }
 
 /* rules_check - count the request, then the first matching rule decides */
@@ -554,7 +576,7 @@ rules_check(struct mx_rules *rules, const struct policy_request *req, int64_t no
 	rules->cs_have = 0;
 	rules_subject_fill(rules, &sj, req->client_address, req->sasl_username, req->sender,
 	    req->recipient);
-	rules_prefetch(rules, req, &sj);
+	rules_refs(rules, req, &sj);
 	if ((r = rules_count_request(rules, req, &sj, now_usec)) < 0)
 		return rules_fail(rules, ret, r);
 	for (size_t i = 0; i < rules->n_rules; i++) {

@@ -18,8 +18,20 @@
  *	unsigned counters_distinct(struct counters *c, unsigned cls, const char *key,
  *	    int64_t now_usec);
  *	void counters_get_stats(const struct counters *c, struct counters_stats *ret);
- *	uint64_t counters_prefetch(const struct counters *c, unsigned cls, const char *key);
- *	void counters_prefetch_node(const struct counters *c, uint64_t token);
+ *
+ *	void counters_ref(const struct counters *c, unsigned cls, const char *key,
+ *	    struct counters_ref *ref);
+ *	void counters_ref_prefetch(const struct counters *c, const struct counters_ref *ref);
+ *	int counters_ref_add(struct counters *c, const struct counters_ref *ref, uint64_t n,
+ *	    int64_t now_usec, uint64_t *ret_sum);
+ *	int counters_ref_add_first(struct counters *c, const struct counters_ref *ref,
+ *	    uint64_t n, uint64_t n_first, int64_t now_usec, uint64_t *ret_before);
+ *	uint64_t counters_ref_get(const struct counters *c, const struct counters_ref *ref,
+ *	    int64_t now_usec);
+ *	int counters_ref_add_distinct(struct counters *c, const struct counters_ref *ref,
+ *	    const char *value, int64_t now_usec, unsigned *ret_count);
+ *	unsigned counters_ref_distinct(const struct counters *c, const struct counters_ref *ref,
+ *	    int64_t now_usec);
  *	int counters_net_key(const char *ip, unsigned v4_len, unsigned v6_len,
  *	    char *buf, size_t size);
  * DESCRIPTION
@@ -66,6 +78,18 @@
  *	average per operation. Keys longer than COUNTERS_KEY_MAX bytes are
  *	stored as their first bytes plus a hash of the whole.
  *
+ *	A counters_ref is a (class, key) hashed once: counters_ref() fills
+ *	it and starts loading its table slot into the cache, and the
+ *	counters_ref_*() functions are the operations above without hashing
+ *	the key again. A caller that needs several counters at once (a
+ *	policy request reads some seven) makes all its refs first, then
+ *	calls counters_ref_prefetch() on each (which reads the slot and
+ *	starts loading the key's node), then operates: the cache misses of
+ *	all of them overlap instead of following one another. Prefetching is
+ *	only a hint; a ref stays valid while its key string lives (long
+ *	keys are copied into the ref), across any other operation. The
+ *	functions that take a key string make a ref and call these.
+ *
  *	counters_net_key() writes the network of a canonical IPv4 or IPv6
  *	address for a prefix length ("192.0.2.0/24", "2001:db8:1:2::/64"):
  *	the key of "client_net" counters.
@@ -76,8 +100,9 @@
  *	counters_add_first() and counters_add_distinct(): 0 with the new sum,
  *	the sum before, or the count in *ret_* (if not NULL), -EINVAL
  *	(unknown class or wrong type), -ENOMEM when not even an empty table
- *	fits under the cap. counters_get() and
- *	counters_distinct(): the value, 0 for an unknown key or class.
+ *	fits under the cap. counters_get() and counters_distinct(): the
+ *	value, 0 for an unknown key or class. The counters_ref_*() functions
+ *	return what their counterparts by key string return.
  *	counters_net_key(): the length written, -EINVAL (not an address or a
  *	prefix longer than the family allows), -ENOBUFS.
  * OWNERSHIP
@@ -141,8 +166,29 @@ int counters_add_distinct(struct counters *c, unsigned cls, const char *key, con
     int64_t now_usec, unsigned *ret_count);
 unsigned counters_distinct(struct counters *c, unsigned cls, const char *key, int64_t now_usec);
 void counters_get_stats(const struct counters *c, struct counters_stats *ret);
-uint64_t counters_prefetch(const struct counters *c, unsigned cls, const char *key);
-void counters_prefetch_node(const struct counters *c, uint64_t token);
+
+/* A (class, key) hashed once; see DESCRIPTION. */
+struct counters_ref {
+	uint64_t hash;
+	const char *key;		/* the key as stored: the caller's, or buf */
+	size_t len;
+	unsigned cls;
+	char buf[COUNTERS_KEY_MAX + 1];	/* an abbreviated long key */
+};
+
+void counters_ref(const struct counters *c, unsigned cls, const char *key,
+    struct counters_ref *ref);
+void counters_ref_prefetch(const struct counters *c, const struct counters_ref *ref);
+int counters_ref_add(struct counters *c, const struct counters_ref *ref, uint64_t n,
+    int64_t now_usec, uint64_t *ret_sum);
+int counters_ref_add_first(struct counters *c, const struct counters_ref *ref, uint64_t n,
+    uint64_t n_first, int64_t now_usec, uint64_t *ret_before);
+uint64_t counters_ref_get(const struct counters *c, const struct counters_ref *ref,
+    int64_t now_usec);
+int counters_ref_add_distinct(struct counters *c, const struct counters_ref *ref,
+    const char *value, int64_t now_usec, unsigned *ret_count);
+unsigned counters_ref_distinct(const struct counters *c, const struct counters_ref *ref,
+    int64_t now_usec);
 int counters_net_key(const char *ip, unsigned v4_len, unsigned v6_len, char *buf, size_t size);
 /* Tests: replace the random hash key, so runs are reproducible. */
 void counters_set_hash_key(struct counters *c, uint64_t k0, uint64_t k1);

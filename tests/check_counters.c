@@ -249,6 +249,59 @@ START_TEST(add_first_counts_the_first_event_once)
 }
 END_TEST
 
+START_TEST(a_ref_is_the_same_counter_as_its_key)
+{
+	struct counters *ct = counters_new(0);
+	int cls = counters_class(ct, "sum", COUNTERS_SUM, 60 * SEC, 0);
+	int dis = counters_class(ct, "set", COUNTERS_DISTINCT, 60 * SEC, 8);
+	struct counters_ref a, lng, d, bad;
+	char longkey[COUNTERS_KEY_MAX + 40], key[32];
+	uint64_t sum, before;
+	unsigned count;
+
+	ck_assert_int_ge(cls, 0);
+	ck_assert_int_ge(dis, 0);
+	memset(longkey, 'x', sizeof(longkey) - 1);
+	longkey[sizeof(longkey) - 1] = '\0';
+	counters_ref(ct, (unsigned)cls, "192.0.2.7", &a);
+	counters_ref(ct, (unsigned)cls, longkey, &lng);
+	counters_ref(ct, (unsigned)dis, "alice", &d);
+	counters_ref_prefetch(ct, &a);
+	counters_ref_prefetch(ct, &lng);
+	ck_assert_int_eq(counters_ref_add(ct, &a, 2, T0, &sum), 0);
+	ck_assert_uint_eq(sum, 2);
+	ck_assert_int_eq(counters_add(ct, (unsigned)cls, "192.0.2.7", 3, T0, &sum), 0);
+	ck_assert_uint_eq(sum, 5);
+	ck_assert_uint_eq(counters_ref_get(ct, &a, T0), 5);
+	ck_assert_int_eq(counters_ref_add_first(ct, &a, 1, 10, T0, &before), 0);
+	ck_assert_uint_eq(before, 5);
+	ck_assert_uint_eq(counters_get(ct, (unsigned)cls, "192.0.2.7", T0), 6);
+	/* a long key is abbreviated the same way through a ref and through its string */
+	ck_assert_int_eq(counters_ref_add(ct, &lng, 4, T0, NULL), 0);
+	ck_assert_uint_eq(counters_get(ct, (unsigned)cls, longkey, T0), 4);
+	ck_assert_int_eq(counters_ref_add_distinct(ct, &d, "192.0.2.1", T0, &count), 0);
+	ck_assert_int_eq(counters_add_distinct(ct, (unsigned)dis, "alice", "192.0.2.2", T0,
+	    &count), 0);
+	ck_assert_uint_eq(count, 2);
+	ck_assert_uint_eq(counters_ref_distinct(ct, &d, T0), 2);
+	/* refs stay valid while the table grows under them */
+	for (unsigned i = 0; i < 20000; i++) {
+		snprintf(key, sizeof(key), "k%u", i);
+		ck_assert_int_eq(counters_add(ct, (unsigned)cls, key, 1, T0, NULL), 0);
+	}
+	ck_assert_uint_eq(counters_ref_get(ct, &a, T0), 6);
+	ck_assert_uint_eq(counters_ref_get(ct, &lng, T0), 4);
+	ck_assert_uint_eq(counters_ref_distinct(ct, &d, T0), 2);
+	/* a ref of the wrong type or an unknown class is refused like its key */
+	ck_assert_int_eq(counters_ref_add_distinct(ct, &a, "v", T0, &count), -EINVAL);
+	ck_assert_int_eq(counters_ref_add(ct, &d, 1, T0, NULL), -EINVAL);
+	counters_ref(ct, 99, "192.0.2.7", &bad);
+	ck_assert_int_eq(counters_ref_add(ct, &bad, 1, T0, NULL), -EINVAL);
+	ck_assert_uint_eq(counters_ref_get(ct, &bad, T0), 0);
+	counters_free(ct);
+}
+END_TEST
+
 START_TEST(distinct_counts_values_within_the_window)
 {
 	struct counters *ct = counters_new(0);
@@ -494,6 +547,7 @@ main(void)
 	tcase_add_loop_test(tc, window_script_gives_exact_sums, 0, N(wcases));
 	tcase_add_test(tc, random_adds_and_reads_agree_with_a_model_of_the_ring);
 	tcase_add_test(tc, add_first_counts_the_first_event_once);
+	tcase_add_test(tc, a_ref_is_the_same_counter_as_its_key);
 	tcase_add_test(tc, distinct_counts_values_within_the_window);
 	tcase_add_test(tc, classes_are_found_again_by_name_and_checked);
 	tcase_add_test(tc, long_keys_stay_distinct);

@@ -17,11 +17,12 @@
  *	than a copy). When a line is complete it is split in place: the '='
  *	and the newline become NULs and the field of the request points at
  *	the value. A request has some 35 lines, so this is the parser's inner
- *	loop and each line costs one memchr() for its end, one for its '=' and
- *	one copy; the whole input consumed by a call is searched for NUL bytes
- *	once, before anything is answered or refused. Attribute names are
- *	looked up first where the same connection's previous request had them
- *	(smtpd(8) always sends them in the same order), else in a small
+ *	loop and each line costs one memchr() for its end and one copy; the
+ *	whole input consumed by a call is searched for NUL bytes once, before
+ *	anything is answered or refused. Each line is first compared with the
+ *	name the same line of the connection's previous request had (smtpd(8)
+ *	always sends them in the same order), which finds its '=' too; else
+ *	the '=' is searched for and the name looked up in a small
  *	open-addressing hash table built once. Nothing is allocated after
  *	policy_parser_new().
  * SEE ALSO
@@ -135,6 +136,15 @@ policy_index_build(void)
 	}
 }
 
+/* policy_same - are the n bytes at a and b equal? (names are short: no memcmp() call) */
+static int
+policy_same(const char *a, const char *b, size_t n)
+{
+	while (n > 0 && *a == *b)
+		a++, b++, n--;
+	return n == 0;
+}
+
 /* policy_attr_find - the definition of a name of len > 0 bytes, NULL if unknown */
 static const struct policy_attr_def *
 policy_attr_find(const char *name, size_t len)
@@ -143,7 +153,7 @@ policy_attr_find(const char *name, size_t len)
 	int i;
 
 	while ((i = policy_index.slot[h]) >= 0) {
-		if (policy_index.len[i] == len && memcmp(policy_attr_defs[i].name, name, len) == 0)
+		if (policy_index.len[i] == len && policy_same(policy_attr_defs[i].name, name, len))
 			return &policy_attr_defs[i];
 		h = (h + 1) & (POLICY_INDEX_SIZE - 1);
 	}
@@ -152,8 +162,8 @@ policy_attr_find(const char *name, size_t len)
 
 static void policy_parser_reset(struct policy_parser *p);
 static int policy_parser_line(struct policy_parser *p);
-static const struct policy_attr_def *policy_attr_guess(struct policy_parser *p,
-    const char *name, size_t len);
+static const struct policy_attr_def *policy_attr_split(struct policy_parser *p, char *line,
+    size_t n, char **ret_eq);
 static void policy_parser_numbers(struct policy_request *req);
 
 /* policy_parser_new - a parser for requests of up to max_request bytes */
@@ -254,17 +264,32 @@ policy_parser_feed(struct policy_parser *p, const char *data, size_t len, size_t
 	return r;
 }
 
-/* policy_attr_guess - the definition of line n_attrs's name, tried first where it was last time */
+/*
+ * policy_attr_split - find the '=' of line (n bytes, n > 0) and the definition of
+ * the name before it, trying first the definition this line had in the last
+ * request; NULL with *ret_eq NULL when there is no '=' or no name before it.
+ */
 static const struct policy_attr_def *
-policy_attr_guess(struct policy_parser *p, const char *name, size_t len)
+policy_attr_split(struct policy_parser *p, char *line, size_t n, char **ret_eq)
 {
 	unsigned k = p->req.n_attrs - 1, i;
 	const struct policy_attr_def *def;
+	char *eq;
 
-	if (k < p->n_order && (i = p->order[k]) < POLICY_N_DEFS && policy_index.len[i] == len &&
-	    memcmp(policy_attr_defs[i].name, name, len) == 0)
+	if (k < p->n_order && (i = p->order[k]) < POLICY_N_DEFS && n > policy_index.len[i] &&
+	    line[policy_index.len[i]] == '=' &&
+	    policy_same(line, policy_attr_defs[i].name, policy_index.len[i])) {
+		*ret_eq = line + policy_index.len[i];
 		return &policy_attr_defs[i];
-	def = policy_attr_find(name, len);
+	}
+	for (eq = line; eq < line + n && *eq != '='; eq++)
+		;
+	if (eq == line + n || eq == line) {
+		*ret_eq = NULL;
+		return NULL;
+	}
+	*ret_eq = eq;
+	def = policy_attr_find(line, (size_t)(eq - line));
 	if (k < POLICY_ORDER_MAX) {
 		p->order[k] = (unsigned char)(def != NULL ? (size_t)(def - policy_attr_defs) :
 		    POLICY_N_DEFS);
@@ -291,11 +316,11 @@ policy_parser_line(struct policy_parser *p)
 		return POLICY_REQUEST;
 	if (++p->req.n_attrs > p->max_attrs)
 		return -E2BIG;
-	if ((eq = memchr(line, '=', n)) == NULL || eq == line)
+	def = policy_attr_split(p, line, n, &eq);
+	if (eq == NULL)
 		return -EBADMSG;
 	*eq = '\0';
 	line[n] = '\0';
-	def = policy_attr_guess(p, line, (size_t)(eq - line));
 	if (def == NULL) {
 		p->req.n_unknown++;
 		return POLICY_MORE;

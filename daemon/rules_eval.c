@@ -30,7 +30,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "crowdsec_set.h"
 #include "rules_impl.h"
@@ -170,11 +169,33 @@ rules_subject_fill(const struct mx_rules *rules, struct rules_subject *sj, const
 
 /* -------------------------------------------------------------- counting */
 
+/*
+ * rules_caseeq - ASCII case-insensitive equality (what strcasecmp() does in the C
+ * locale the daemon runs in), inline: the values compared are short and each
+ * request compares a dozen
+ */
+static int
+rules_caseeq(const char *a, const char *b)
+{
+	for (;; a++, b++) {
+		unsigned char x = (unsigned char)*a, y = (unsigned char)*b;
+
+		if (x >= 'A' && x <= 'Z')
+			x += 'a' - 'A';
+		if (y >= 'A' && y <= 'Z')
+			y += 'a' - 'A';
+		if (x != y)
+			return 0;
+		if (x == '\0')
+			return 1;
+	}
+}
+
 /* rules_state_is - protocol_state comparison (Postfix sends upper case) */
 static int
 rules_state_is(const struct policy_request *req, const char *state)
 {
-	return strcasecmp(req->protocol_state, state) == 0;
+	return rules_caseeq(req->protocol_state, state);
 }
 
 /* rules_amounts - what this request adds to each metric */
@@ -313,8 +334,8 @@ rules_domain_match(const char *d, const char *pattern)
 	size_t dl = strlen(d), pl = strlen(pattern);
 
 	if (pattern[0] != '.')
-		return strcasecmp(d, pattern) == 0;
-	return dl > pl && strcasecmp(d + dl - pl, pattern) == 0;
+		return rules_caseeq(d, pattern);
+	return dl > pl && rules_caseeq(d + dl - pl, pattern);
 }
 
 /* rules_list_has - is the request's attribute one of the list's values? */
@@ -334,7 +355,7 @@ rules_list_has(enum rules_list l, const struct rules_vlist *v, const struct poli
 	for (size_t i = 0; i < v->n; i++) {
 		switch (def->match) {
 		case RULES_MATCH_CI:
-			if (strcasecmp(s, v->s[i]) == 0)
+			if (rules_caseeq(s, v->s[i]))
 				return 1;
 			break;
 		case RULES_MATCH_EXACT:
@@ -342,7 +363,7 @@ rules_list_has(enum rules_list l, const struct rules_vlist *v, const struct poli
 				return 1;
 			break;
 		case RULES_MATCH_ADDRESS:
-			if (*s == '\0' ? strcmp(v->s[i], "<>") == 0 : strcasecmp(s, v->s[i]) == 0)
+			if (*s == '\0' ? strcmp(v->s[i], "<>") == 0 : rules_caseeq(s, v->s[i]))
 				return 1;
 			break;
 		case RULES_MATCH_DOMAIN:
@@ -486,7 +507,7 @@ rules_match(struct mx_rules *rules, const struct rules_rule *r, const struct pol
 {
 	if (r->sasl >= 0 && (*req->sasl_username != '\0') != r->sasl)
 		return 0;
-	if (r->stress >= 0 && (strcasecmp(req->stress, "yes") == 0) != r->stress)
+	if (r->stress >= 0 && rules_caseeq(req->stress, "yes") != r->stress)
 		return 0;
 	for (int l = 0; l < RULES_LIST__MAX; l++) {
 		if (r->lists[l][0].n > 0 && !rules_list_has(l, &r->lists[l][0], req, ad))

@@ -26,6 +26,14 @@
  *	looks in the new table and, if its old chain has not moved yet, in
  *	the old one; new keys always go to the new table.
  *
+ *	Recency is kept loosely: an update moves its node to the tail only if
+ *	at least n_keys / 8 other nodes were put there since its own last
+ *	move, so a busy key (a network, a domain, a message's instance) is
+ *	not unlinked and relinked, with the two neighbours that touches, on
+ *	every request. A key is therefore never more than an eighth of the
+ *	list away from where strict LRU would have it, and always in the
+ *	newest eighth just after an update.
+ *
  *	SUM payload: size + 1 uint32 buckets used as a ring; `head` is the
  *	absolute number (time / width) of the newest bucket written, and the
  *	ring holds buckets head - size .. head, whose sum is kept in `total`.
@@ -77,6 +85,7 @@ struct counters_node {
 	uint16_t cls;
 	uint16_t key_len;
 	uint32_t n;			/* DISTINCT: values held */
+	uint32_t linked;		/* c->links when last made the newest */
 	int64_t head;			/* SUM: number of the newest bucket */
 	uint64_t total;			/* SUM: the ring's buckets added up */
 	struct counters_node *older;	/* recency list */
@@ -104,6 +113,7 @@ struct counters {
 	struct counters_node *oldest, *newest;
 	uint64_t k0, k1;
 	uint64_t evictions, updates;
+	uint32_t links;			/* nodes made the newest so far (wraps) */
 	unsigned n_classes;
 	struct counters_class classes[COUNTERS_CLASSES_MAX];
 };
@@ -354,6 +364,7 @@ counters_unlink_recency(struct counters *c, struct counters_node *n)
 static void
 counters_link_newest(struct counters *c, struct counters_node *n)
 {
+	n->linked = c->links++;
 	n->older = c->newest;
 	n->newer = NULL;
 	if (c->newest != NULL)
@@ -454,8 +465,11 @@ counters_node_get(struct counters *c, const struct counters_ref *ref, struct cou
 
 	counters_migrate(c, COUNTERS_MIGRATE);
 	if ((n = counters_find(c, ref->cls, ref->key, ref->len, ref->hash)) != NULL) {
-		counters_unlink_recency(c, n);
-		counters_link_newest(c, n);
+		/* already among the newest eighth: moving it would touch two more nodes */
+		if (c->links - n->linked >= c->n_keys / 8) {
+			counters_unlink_recency(c, n);
+			counters_link_newest(c, n);
+		}
 		*ret = n;
 		return 0;
 	}

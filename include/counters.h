@@ -72,10 +72,12 @@
  *	counters and the hash table is kept under mem_cap (0 =
  *	COUNTERS_MEM_DEFAULT): an update that needs memory first evicts the
  *	least recently updated keys (of any class), each counted in
- *	stats.evictions. Reads do not change recency and never allocate.
- *	The hash table is chained, keyed by SipHash-1-3 with a random key per
- *	process (keys are chosen by clients), grown by doubling: O(1)
- *	average per operation. Keys longer than COUNTERS_KEY_MAX bytes are
+ *	stats.evictions; recency is kept to within an eighth of the keys (a
+ *	key just updated is always among the newest eighth). Reads do not
+ *	change recency and never allocate. The hash table is chained, keyed
+ *	by SipHash-1-3 with a random key per process (keys are chosen by
+ *	clients), grown by doubling a few chains per update, so that no call
+ *	rehashes the whole table: O(1) average per operation. Keys longer than COUNTERS_KEY_MAX bytes are
  *	stored as their first bytes plus a hash of the whole.
  *
  *	A counters_ref is a (class, key) hashed once: counters_ref() fills

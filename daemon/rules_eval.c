@@ -36,22 +36,16 @@
 
 /* Longest key or value taken from a request (lower-cased copy); longer ones are cut. */
 #define RULES_VALUE_MAX		1024
-/* Specs whose counters a request loads ahead (a rule set rarely has more). */
-#define RULES_REFS_MAX		32
 /* An SMTP transaction does not last an hour: instances are remembered that long. */
 #define RULES_INSTANCE_USEC	(3600 * INT64_C(1000000))
 
 /*
  * The keys of one request or event; key[k] NULL when absent or unused. A
- * request also has a counters ref for each of the first RULES_REFS_MAX specs
- * that has a key (ref_ok) and for its instance, made and prefetched at once.
+ * request's instance ref is made with the specs' refs (rules_refs()).
  */
 struct rules_subject {
 	const char *key[RULES_KEY__MAX];
 	char buf[RULES_KEY__MAX][RULES_VALUE_MAX];
-	unsigned char ref_ok[RULES_REFS_MAX];
-	int inst_ok;
-	struct counters_ref ref[RULES_REFS_MAX];
 	struct counters_ref inst;
 };
 
@@ -151,8 +145,6 @@ rules_subject_fill(const struct mx_rules *rules, struct rules_subject *sj, const
 		[RULES_KEY_RECIPIENT_DOMAIN] = rules_domain(rcpt),
 	};
 
-	memset(sj->ref_ok, 0, sizeof(sj->ref_ok));
-	sj->inst_ok = 0;
 	for (int k = 0; k < RULES_KEY__MAX; k++) {
 		sj->key[k] = NULL;
 		if (!(rules->key_mask & (1u << k)) || src[k] == NULL || *src[k] == '\0')
@@ -223,9 +215,7 @@ rules_amounts(struct mx_rules *rules, const struct policy_request *req,
 	if (!rcpt && !eom && !rules_state_is(req, "MAIL") && !rules_state_is(req, "DATA"))
 		return 0;
 	/* the instance's count becomes 1 at its first request, + 1 per RCPT */
-	r = sj->inst_ok ? counters_ref_add_first(rules->counters, &sj->inst, (uint64_t)rcpt, 1, now,
-	    &seen) : counters_add_first(rules->counters, (unsigned)rules->inst_cls, req->instance,
-	    (uint64_t)rcpt, 1, now, &seen);
+	r = counters_ref_add_first(rules->counters, &sj->inst, (uint64_t)rcpt, 1, now, &seen);
 	if (r < 0)
 		return r;
 	amount[RULES_METRIC_MESSAGES] = seen == 0;
@@ -255,16 +245,12 @@ rules_count_request(struct mx_rules *rules, const struct policy_request *req,
 		if (key == NULL)
 			continue;
 		if (s->source == RULES_SRC_RATE && amount[s->what] > 0) {
-			r = i < RULES_REFS_MAX && sj->ref_ok[i] ?
-			    counters_ref_add(rules->counters, &sj->ref[i], amount[s->what], now,
-			    &s->value) : counters_add(rules->counters, (unsigned)s->cls, key,
-			    amount[s->what], now, &s->value);
+			r = counters_ref_add(rules->counters, &s->ref, amount[s->what], now,
+			    &s->value);
 			s->have = 1;
 		} else if (s->source == RULES_SRC_DISTINCT && sj->key[s->what] != NULL) {
-			r = i < RULES_REFS_MAX && sj->ref_ok[i] ?
-			    counters_ref_add_distinct(rules->counters, &sj->ref[i], sj->key[s->what],
-			    now, &count) : counters_add_distinct(rules->counters, (unsigned)s->cls,
-			    key, sj->key[s->what], now, &count);
+			r = counters_ref_add_distinct(rules->counters, &s->ref, sj->key[s->what],
+			    now, &count);
 			s->value = count;
 			s->have = 1;
 		}
@@ -279,20 +265,13 @@ static int
 rules_spec_value(struct mx_rules *rules, struct rules_spec *s, const struct rules_subject *sj,
     int64_t now, uint64_t *ret)
 {
-	const char *key = sj->key[s->key];
-	size_t i = (size_t)(s - rules->specs);
-	const struct counters_ref *ref = i < RULES_REFS_MAX && sj->ref_ok[i] ? &sj->ref[i] : NULL;
-	int sum = s->source == RULES_SRC_RATE || s->source == RULES_SRC_HISTORY;
-
-	if (key == NULL)
+	if (sj->key[s->key] == NULL)
 		return 0;
 	if (!s->have) {
-		if (ref != NULL)
-			s->value = sum ? counters_ref_get(rules->counters, ref, now) :
-			    counters_ref_distinct(rules->counters, ref, now);
+		if (s->source == RULES_SRC_RATE || s->source == RULES_SRC_HISTORY)
+			s->value = counters_ref_get(rules->counters, &s->ref, now);
 		else
-			s->value = sum ? counters_get(rules->counters, (unsigned)s->cls, key, now) :
-			    counters_distinct(rules->counters, (unsigned)s->cls, key, now);
+			s->value = counters_ref_distinct(rules->counters, &s->ref, now);
 		s->have = 1;
 	}
 	*ret = s->value;
@@ -555,26 +534,23 @@ rules_fail(const struct mx_rules *rules, struct rules_decision *ret, int r)
  * round trip to memory instead of one per counter.
  */
 static void
-rules_refs(const struct mx_rules *rules, const struct policy_request *req,
-    struct rules_subject *sj)
+rules_refs(struct mx_rules *rules, const struct policy_request *req, struct rules_subject *sj)
 {
-	if (rules->inst_cls >= 0 && *req->instance != '\0') {
-		counters_ref(rules->counters, (unsigned)rules->inst_cls, req->instance, &sj->inst);
-		sj->inst_ok = 1;
-	}
-	for (size_t i = 0; i < rules->n_specs && i < RULES_REFS_MAX; i++) {
-		const char *key = sj->key[rules->specs[i].key];
+	int inst = rules->inst_cls >= 0 && *req->instance != '\0';
 
-		if (key != NULL) {
-			counters_ref(rules->counters, (unsigned)rules->specs[i].cls, key, &sj->ref[i]);
-			sj->ref_ok[i] = 1;
-		}
+	if (inst)
+		counters_ref(rules->counters, (unsigned)rules->inst_cls, req->instance, &sj->inst);
+	for (size_t i = 0; i < rules->n_specs; i++) {
+		struct rules_spec *s = &rules->specs[i];
+
+		if (sj->key[s->key] != NULL)
+			counters_ref(rules->counters, (unsigned)s->cls, sj->key[s->key], &s->ref);
 	}
-	if (sj->inst_ok)
+	if (inst)
 		counters_ref_prefetch(rules->counters, &sj->inst);
-	for (size_t i = 0; i < rules->n_specs && i < RULES_REFS_MAX; i++)
-		if (sj->ref_ok[i])
-			counters_ref_prefetch(rules->counters, &sj->ref[i]);
+	for (size_t i = 0; i < rules->n_specs; i++)
+		if (sj->key[rules->specs[i].key] != NULL)
+			counters_ref_prefetch(rules->counters, &rules->specs[i].ref);
 }
 
 /* rules_check - count the request, then the first matching rule decides */

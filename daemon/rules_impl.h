@@ -123,6 +123,7 @@ struct rules_spec {
 	/* per request scratch (rules_check) */
 	int have;			/* value below is known for this request */
 	uint64_t value;
+	struct counters_ref ref;	/* this request's counter, when it has the key */
 };
 
 struct rules_cond {

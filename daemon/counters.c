@@ -62,11 +62,21 @@
 #include <sys/random.h>
 
 #include "counters.h"
+#include "instances.h"
 
 /* First table: 1024 chains, 16 KiB. */
 #define COUNTERS_TABLE_MIN	1024
 /* Old chains moved to the new table per update while a resize lasts. */
 #define COUNTERS_MIGRATE	4
+/*
+ * The instance table (instances.h): 1/64 of the cap, 16 bytes an entry,
+ * between 256 entries (4 KiB) and 262 144 (4 MiB, reached at a 256 MiB cap).
+ */
+#define COUNTERS_INSTANCES_SHARE	64
+#define COUNTERS_INSTANCES_MIN		256
+#define COUNTERS_INSTANCES_MAX		262144
+/* Instances are remembered this long: no SMTP transaction lasts an hour. */
+#define COUNTERS_INSTANCE_LIFE		(3600 * INT64_C(1000000))
 
 struct counters_class {
 	char name[COUNTERS_NAME_MAX];
@@ -114,6 +124,7 @@ struct counters {
 	uint64_t k0, k1;
 	uint64_t evictions, updates;
 	uint32_t links;			/* nodes made the newest so far (wraps) */
+	struct instances *instances;	/* made at the first counters_instance_add() */
 	unsigned n_classes;
 	struct counters_class classes[COUNTERS_CLASSES_MAX];
 };
@@ -163,6 +174,7 @@ counters_free(struct counters *c)
 	}
 	free(c->table);
 	free(c->old);
+	instances_free(c->instances);
 	free(c);
 	return NULL;
 }
@@ -800,6 +812,44 @@ counters_distinct(struct counters *c, unsigned cls, const char *key, int64_t now
 	return counters_ref_distinct(c, &ref, now_usec);
 }
 
+/* ------------------------------------------------------------ instances */
+
+/* counters_instance_hash - the keyed hash of an instance; starts loading its entries */
+uint64_t
+counters_instance_hash(const struct counters *c, const char *instance)
+{
+	/* a key of its own: classes use k1 ^ cls, cls < COUNTERS_CLASSES_MAX */
+	uint64_t h = counters_siphash(c->k0, ~c->k1, instance, strlen(instance));
+
+	if (c->instances != NULL)
+		instances_prefetch(c->instances, h);
+	return h;
+}
+
+/* counters_instance_add - add n (+ n_first when new) to an instance; see instances.h */
+int
+counters_instance_add(struct counters *c, uint64_t hash, uint64_t n, uint64_t n_first,
+    int64_t now_usec, uint64_t *ret_before)
+{
+	size_t entries;
+	int r;
+
+	if (c->instances == NULL) {
+		for (entries = COUNTERS_INSTANCES_MIN; entries < COUNTERS_INSTANCES_MAX &&
+		    entries * 2 * 16 <= c->cap / COUNTERS_INSTANCES_SHARE; entries *= 2)
+			;
+		if ((c->instances = instances_new(entries, COUNTERS_INSTANCE_LIFE)) == NULL)
+			return -ENOMEM;
+		if ((r = counters_make_room(c, instances_bytes(c->instances))) < 0) {
+			c->instances = instances_free(c->instances);
+			return r;
+		}
+		c->bytes += instances_bytes(c->instances);
+	}
+	*ret_before = instances_add(c->instances, hash, n, n_first, now_usec);
+	return 0;
+}
+
 /* counters_get_stats - sizes and eviction count */
 void
 counters_get_stats(const struct counters *c, struct counters_stats *ret)
@@ -807,7 +857,8 @@ counters_get_stats(const struct counters *c, struct counters_stats *ret)
 	ret->keys = c->n_keys;
 	ret->bytes = c->bytes;
 	ret->cap = c->cap;
-	ret->evictions = c->evictions;
+	ret->instances_displaced = c->instances != NULL ? instances_displaced(c->instances) : 0;
+	ret->evictions = c->evictions + ret->instances_displaced;
 	ret->updates = c->updates;
 	ret->classes = c->n_classes;
 }

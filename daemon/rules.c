@@ -90,7 +90,6 @@ rules_new(void)
 	}
 	rules->v4_prefix = 24;
 	rules->v6_prefix = 64;
-	rules->inst_cls = -1;
 	return rules;
 }
 

@@ -19,8 +19,8 @@
  *	it, or a read fetches it when the request added nothing) and shared
  *	by every condition that uses it.
  *
- *	Messages are recognised by `instance`: a small internal class
- *	"instance" maps each instance seen in the last hour to 1 + the RCPT
+ *	Messages are recognised by `instance`: the counters' instance table
+ *	(instances.h) maps each open transaction's instance to 1 + the RCPT
  *	requests seen for it, which gives both "first request of this
  *	message" and the recipients that END-OF-MESSAGE may still add.
  * SEE ALSO
@@ -36,17 +36,14 @@
 
 /* Longest key or value taken from a request (lower-cased copy); longer ones are cut. */
 #define RULES_VALUE_MAX		1024
-/* An SMTP transaction does not last an hour: instances are remembered that long. */
-#define RULES_INSTANCE_USEC	(3600 * INT64_C(1000000))
-
 /*
  * The keys of one request or event; key[k] NULL when absent or unused. A
- * request's instance ref is made with the specs' refs (rules_refs()).
+ * request's instance hash is made with the specs' refs (rules_refs()).
  */
 struct rules_subject {
 	const char *key[RULES_KEY__MAX];
 	char buf[RULES_KEY__MAX][RULES_VALUE_MAX];
-	struct counters_ref inst;
+	uint64_t inst;
 };
 
 /* Addresses of the request, parsed once for CIDR lists. */
@@ -77,9 +74,10 @@ int
 rules_bind(struct mx_rules *rules, struct counters *c, struct authfail *af)
 {
 	char name[COUNTERS_NAME_MAX];
-	int cls, need_instance = 0;
+	int cls;
 
 	rules->key_mask = 0;
+	rules->need_instance = 0;
 	for (size_t i = 0; i < rules->n_specs; i++) {
 		struct rules_spec *s = &rules->specs[i];
 		int distinct = s->source >= RULES_SRC_DISTINCT;
@@ -95,14 +93,7 @@ rules_bind(struct mx_rules *rules, struct counters *c, struct authfail *af)
 			rules->key_mask |= 1u << s->what;
 		if (s->source == RULES_SRC_RATE && (s->what == RULES_METRIC_MESSAGES ||
 		    s->what == RULES_METRIC_RECIPIENTS))
-			need_instance = 1;
-	}
-	rules->inst_cls = -1;
-	if (need_instance) {
-		cls = counters_class(c, "instance", COUNTERS_SUM, RULES_INSTANCE_USEC, 4);
-		if (cls < 0)
-			return cls;
-		rules->inst_cls = cls;
+			rules->need_instance = 1;
 	}
 	rules->counters = c;
 	rules->authfail = af;
@@ -203,7 +194,7 @@ rules_amounts(struct mx_rules *rules, const struct policy_request *req,
 	amount[RULES_METRIC_CONNECTIONS] = rules_state_is(req, "CONNECT");
 	amount[RULES_METRIC_BYTES] = eom ? req->size_n : 0;
 	amount[RULES_METRIC_MESSAGES] = amount[RULES_METRIC_RECIPIENTS] = 0;
-	if (rules->inst_cls < 0)
+	if (!rules->need_instance)
 		return 0;
 	amount[RULES_METRIC_RECIPIENTS] = rcpt;
 	if (*req->instance == '\0') {
@@ -215,7 +206,7 @@ rules_amounts(struct mx_rules *rules, const struct policy_request *req,
 	if (!rcpt && !eom && !rules_state_is(req, "MAIL") && !rules_state_is(req, "DATA"))
 		return 0;
 	/* the instance's count becomes 1 at its first request, + 1 per RCPT */
-	r = counters_ref_add_first(rules->counters, &sj->inst, (uint64_t)rcpt, 1, now, &seen);
+	r = counters_instance_add(rules->counters, sj->inst, (uint64_t)rcpt, 1, now, &seen);
 	if (r < 0)
 		return r;
 	amount[RULES_METRIC_MESSAGES] = seen == 0;
@@ -536,18 +527,14 @@ rules_fail(const struct mx_rules *rules, struct rules_decision *ret, int r)
 static void
 rules_refs(struct mx_rules *rules, const struct policy_request *req, struct rules_subject *sj)
 {
-	int inst = rules->inst_cls >= 0 && *req->instance != '\0';
-
-	if (inst)
-		counters_ref(rules->counters, (unsigned)rules->inst_cls, req->instance, &sj->inst);
+	if (rules->need_instance && *req->instance != '\0')
+		sj->inst = counters_instance_hash(rules->counters, req->instance);
 	for (size_t i = 0; i < rules->n_specs; i++) {
 		struct rules_spec *s = &rules->specs[i];
 
 		if (sj->key[s->key] != NULL)
 			counters_ref(rules->counters, (unsigned)s->cls, sj->key[s->key], &s->ref);
 	}
-	if (inst)
-		counters_ref_prefetch(rules->counters, &sj->inst);
 	for (size_t i = 0; i < rules->n_specs; i++)
 		if (sj->key[rules->specs[i].key] != NULL)
 			counters_ref_prefetch(rules->counters, &rules->specs[i].ref);

@@ -164,7 +164,7 @@ struct mx_rules {
 	struct counters *counters;	/* borrowed, after rules_bind() */
 	struct authfail *authfail;	/* borrowed, may be NULL */
 	int bound;
-	int inst_cls;			/* instance -> requests seen, -1 when not needed */
+	int need_instance;		/* a rate of messages or recipients: counters_instance_add() */
 	rules_cs_lookup_fn cs_lookup;	/* rules_set_crowdsec(); NULL = no decisions */
 	void *cs_ud;
 	int cs_have;			/* per request scratch: cs below is known */

@@ -19,6 +19,10 @@
  *	    int64_t now_usec);
  *	void counters_get_stats(const struct counters *c, struct counters_stats *ret);
  *
+ *	uint64_t counters_instance_hash(const struct counters *c, const char *instance);
+ *	int counters_instance_add(struct counters *c, uint64_t hash, uint64_t n,
+ *	    uint64_t n_first, int64_t now_usec, uint64_t *ret_before);
+ *
  *	void counters_ref(const struct counters *c, unsigned cls, const char *key,
  *	    struct counters_ref *ref);
  *	void counters_ref_prefetch(const struct counters *c, const struct counters_ref *ref);
@@ -57,8 +61,15 @@
  *	counters_add_first() is a read and an add in one lookup: it adds n,
  *	plus n_first when the key's sum over the window ending at now_usec
  *	is 0 (its first event in the window), and returns that sum from
- *	before the add. With n and n_first both 0 it only reads. (The rules
- *	count a message at the first request of its `instance` this way.)
+ *	before the add. With n and n_first both 0 it only reads.
+ *
+ *	counters_instance_add() is the same operation for a message's
+ *	`instance` (the rules count a message at its first request), on a
+ *	fixed table of its own, instances.h, made at the first call: 1/64 of
+ *	the cap, 4 MiB at most, and part of `bytes`. Its hash comes from
+ *	counters_instance_hash(), which also starts loading the entries.
+ *	Instances displaced while their transaction may still be open are
+ *	counted in stats.instances_displaced, and in stats.evictions.
  *
  *	COUNTERS_DISTINCT classes count distinct values per key seen within
  *	the window (exact, by a 64-bit hash of the value) in a set of at most
@@ -148,7 +159,8 @@ struct counters_stats {
 	size_t keys;		/* keys held (all classes) */
 	size_t bytes;		/* memory held, as allocated */
 	size_t cap;		/* the memory cap */
-	uint64_t evictions;	/* keys dropped to stay under the cap */
+	uint64_t evictions;	/* keys dropped to stay under the cap, + instances_displaced */
+	uint64_t instances_displaced;	/* see instances.h */
 	uint64_t updates;	/* counters_add*() calls that changed something */
 	unsigned classes;
 };
@@ -168,6 +180,9 @@ int counters_add_distinct(struct counters *c, unsigned cls, const char *key, con
     int64_t now_usec, unsigned *ret_count);
 unsigned counters_distinct(struct counters *c, unsigned cls, const char *key, int64_t now_usec);
 void counters_get_stats(const struct counters *c, struct counters_stats *ret);
+uint64_t counters_instance_hash(const struct counters *c, const char *instance);
+int counters_instance_add(struct counters *c, uint64_t hash, uint64_t n, uint64_t n_first,
+    int64_t now_usec, uint64_t *ret_before);
 
 /* A (class, key) hashed once; see DESCRIPTION. */
 struct counters_ref {

@@ -89,7 +89,8 @@ static const struct {
 	    "network: the real client address was lost.",
 	    .labels = { "listener" }),
 	METRICS_DEF(counters_evicted, METRICS_COUNTER, "mxledger_counters_evicted_total",
-	    "Policy counter keys evicted to stay under the counters' memory cap."),
+	    "Policy counter keys evicted to stay under the counters' memory cap, and mail "
+	    "transactions displaced from the instance table within an hour of their last use."),
 	METRICS_DEF(cs_decisions, METRICS_GAUGE, "mxledger_crowdsec_decisions",
 	    "CrowdSec decisions held for policy answers, by type (ban, captcha, other).",
 	    .labels = { "type" }, .max_series = 3),

@@ -29,7 +29,10 @@
  *			     after a reload, and stop.
  *	    policy -> main   one struct policy_record per decision worth
  *			     keeping (policy.h), RUN_POLICY_RECORDS at most
- *			     (dropped and counted beyond). The main thread
+ *			     (dropped and counted beyond). The eventfd is
+ *			     written by a timer of the thread 20-40 ms after
+ *			     the first record of a batch, or at once when the
+ *			     queue is half full. The main thread
  *			     logs each and stores them in the decisions table
  *			     after its own commits (run_policy_flush()), in a
  *			     transaction of their own, so a failing database
@@ -80,6 +83,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,12 +115,24 @@
 #define RUN_POLICY_EVENTS	16384
 /* Decisions waiting for the main thread (records are ~6.5 KiB each). */
 #define RUN_POLICY_RECORDS	4096
+/*
+ * Stored records kept for the thread to fill again, so that a decision
+ * costs neither a malloc() nor a free() in the other thread's arena.
+ */
+#define RUN_POLICY_SPARE	1024
 /* Decisions kept for storing while the database fails; the oldest go first. */
 #define RUN_POLICY_PENDING	20000
 /* At most this many internal-error warnings per second (the rest are counted). */
 #define RUN_POLICY_ERR_BURST	10
 /* How often the thread publishes the counters' evictions. */
 #define RUN_POLICY_METRICS_USEC	(5 * (uint64_t)1000000)
+/*
+ * Decisions reach the main thread 20 to 40 ms after the first of a batch,
+ * with one wake-up for the batch (at once when the queue is half full): a
+ * wake-up per decision cost both threads a context switch each, which at
+ * thousands of deferrals a second took CPU from the answers.
+ */
+#define RUN_POLICY_OUT_DELAY_USEC	(20 * (uint64_t)1000)
 
 struct run_policy {
 	struct run *run;
@@ -127,6 +143,8 @@ struct run_policy {
 	sd_event *event;
 	sd_event_source *in_source;
 	sd_event_source *metrics_timer;
+	sd_event_source *out_timer;		/* wakes the main thread for queued decisions */
+	int out_armed;
 	uint64_t evictions_seen;		/* of rp->policy, already in run->evicted */
 	struct policy_server *server;
 	struct policy *policy;
@@ -153,6 +171,8 @@ struct run_policy {
 	int stop;
 	struct policy_record *recs[RUN_POLICY_RECORDS];
 	unsigned rec_head, rec_n;
+	struct policy_record *spare[RUN_POLICY_SPARE];
+	unsigned n_spare;
 	uint64_t rec_dropped;
 	int want_rebuild;			/* the thread could not bind new rules */
 
@@ -304,23 +324,62 @@ static void
 run_policy_record(void *ud, const struct policy_record *rec)
 {
 	struct run_policy *rp = ud;
-	struct policy_record *copy = malloc(sizeof(*copy));
-	int wake = 0;
+	struct policy_record *copy = NULL;
+	size_t json = strnlen(rec->counters, sizeof(rec->counters) - 1);
+	int wake = 0, queued = 0;
 
-	if (copy != NULL)
-		memcpy(copy, rec, sizeof(*copy));
+	pthread_mutex_lock(&rp->lock);
+	if (rp->n_spare > 0)
+		copy = rp->spare[--rp->n_spare];
+	pthread_mutex_unlock(&rp->lock);
+	if (copy == NULL)
+		copy = malloc(sizeof(*copy));
+	if (copy != NULL) {
+		/* the counters' JSON is most of a record and mostly unused */
+		memcpy(copy, rec, offsetof(struct policy_record, counters));
+		memcpy(copy->counters, rec->counters, json);
+		copy->counters[json] = '\0';
+	}
 	pthread_mutex_lock(&rp->lock);
 	if (copy == NULL || rp->rec_n == RUN_POLICY_RECORDS) {
 		rp->rec_dropped++;
 		free(copy);
 	} else {
 		rp->recs[(rp->rec_head + rp->rec_n++) % RUN_POLICY_RECORDS] = copy;
-		wake = !rp->out_woken;
-		rp->out_woken = 1;
+		queued = 1;
+		wake = !rp->out_woken && (rp->out_timer == NULL ||
+		    rp->rec_n >= RUN_POLICY_RECORDS / 2);
+		if (wake)
+			rp->out_woken = 1;
 	}
+	pthread_mutex_unlock(&rp->lock);
+	if (wake) {
+		run_policy_wake(rp->out_fd);
+	} else if (queued && !rp->out_armed &&
+	    sd_event_source_set_time_relative(rp->out_timer, RUN_POLICY_OUT_DELAY_USEC) >= 0 &&
+	    sd_event_source_set_enabled(rp->out_timer, SD_EVENT_ONESHOT) >= 0) {
+		rp->out_armed = 1;
+	}
+}
+
+/* run_policy_on_out_timer - the thread: wake the main thread for the queued decisions */
+static int
+run_policy_on_out_timer(sd_event_source *s, uint64_t usec, void *ud)
+{
+	struct run_policy *rp = ud;
+	int wake;
+
+	(void)s;
+	(void)usec;
+	rp->out_armed = 0;
+	pthread_mutex_lock(&rp->lock);
+	wake = !rp->out_woken && rp->rec_n > 0;
+	if (wake)
+		rp->out_woken = 1;
 	pthread_mutex_unlock(&rp->lock);
 	if (wake)
 		run_policy_wake(rp->out_fd);
+	return 0;
 }
 
 /* run_policy_decide - policy_server's decide(): the answer, fail-action included */
@@ -503,6 +562,12 @@ run_policy_main(void *ud)
 		(void)sd_event_source_set_priority(rp->in_source, SD_EVENT_PRIORITY_IMPORTANT);
 		r = sd_event_add_time_relative(rp->event, &rp->metrics_timer, CLOCK_MONOTONIC,
 		    RUN_POLICY_METRICS_USEC, 0, run_policy_on_metrics, rp);
+		if (r >= 0)
+			r = sd_event_add_time_relative(rp->event, &rp->out_timer, CLOCK_MONOTONIC,
+			    RUN_POLICY_OUT_DELAY_USEC, RUN_POLICY_OUT_DELAY_USEC,
+			    run_policy_on_out_timer, rp);
+		if (r >= 0)
+			r = sd_event_source_set_enabled(rp->out_timer, SD_EVENT_OFF);
 		if (r >= 0 && (rp->sconf.n_listens > 0 || rp->sconf.socket_activation))
 			r = policy_server_new(rp->event, &rp->sconf, run_policy_decide, rp,
 			    &rp->server);
@@ -514,6 +579,7 @@ run_policy_main(void *ud)
 		log_err("policy: event loop failed: %s", strerror(-r));
 	run_policy_evictions(rp);
 	rp->metrics_timer = sd_event_source_disable_unref(rp->metrics_timer);
+	rp->out_timer = sd_event_source_disable_unref(rp->out_timer);
 #ifdef HAVE_AUTH_POLICY
 	rp->auth = auth_policy_free(rp->auth);
 #endif
@@ -681,6 +747,20 @@ run_policy_event(void *ud, const struct mx_event *ev)
 	return 0;
 }
 
+/* run_policy_recycle - stored records back to the thread (as spares) or freed */
+static void
+run_policy_recycle(struct run_policy *rp, struct policy_record **recs, size_t n)
+{
+	size_t i = 0;
+
+	pthread_mutex_lock(&rp->lock);
+	for (; i < n && rp->n_spare < RUN_POLICY_SPARE; i++)
+		rp->spare[rp->n_spare++] = recs[i];
+	pthread_mutex_unlock(&rp->lock);
+	for (; i < n; i++)
+		free(recs[i]);
+}
+
 /* run_policy_flush - store the pending decisions in a transaction of their own */
 int
 run_policy_flush(struct run *run)
@@ -707,8 +787,7 @@ run_policy_flush(struct run *run)
 		log_notice("policy: decisions are stored again");
 	rp->store_failing = 0;
 	rp->stored += rp->n_pending;
-	for (size_t i = 0; i < rp->n_pending; i++)
-		free(rp->pending[i]);
+	run_policy_recycle(rp, rp->pending, rp->n_pending);
 	rp->n_pending = 0;
 	return 0;
 }
@@ -723,6 +802,8 @@ run_policy_free(struct run_policy *rp)
 		free(rp->recs[(rp->rec_head + i) % RUN_POLICY_RECORDS]);
 	for (size_t i = 0; i < rp->n_pending; i++)
 		free(rp->pending[i]);
+	for (unsigned i = 0; i < rp->n_spare; i++)
+		free(rp->spare[i]);
 	free(rp->pending);
 	rules_free(rp->new_rules);
 	policy_free(rp->new_policy);

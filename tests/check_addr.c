@@ -123,16 +123,10 @@ main(void)
 {
 	Suite *s = suite_create("addr");
 	TCase *tc = tcase_create("forms");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, addr_canon_gives_canonical_text, 0, N(canon_cases));
 	tcase_add_loop_test(tc, addr_parse_namaddr_splits_designation, 0, N(namaddr_cases));
 	tcase_add_test(tc, addr_set_namaddr_fills_event_and_skips_unknown);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tst_run_suite(s);
 }

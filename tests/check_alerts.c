@@ -597,8 +597,6 @@ main(void)
 {
 	Suite *s = suite_create("alerts");
 	TCase *tc = tcase_create("alerts");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, a_script_of_updates_gives_exact_transitions, 0, N(tcases));
@@ -614,9 +612,5 @@ main(void)
 	tcase_add_test(tc, an_alertmanager_url_must_be_http);
 #endif
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tst_run_suite(s);
 }

@@ -611,11 +611,5 @@ auth_policy_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(auth_policy_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tst_run_suite(auth_policy_suite());
 }

@@ -315,17 +315,11 @@ main(void)
 {
 	Suite *s = suite_create("authfail");
 	TCase *tc = tcase_create("authfail");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, failures_counted_exactly_once, 0, N(cases));
 	tcase_add_test(tc, real_sample_log_gives_the_truth_for_every_address);
 	tcase_add_test(tc, full_tables_drop_old_entries_and_say_so);
 	tcase_add_loop_test(tc, reports_and_log_lines_count_each_attempt_once, 0, N(rcases));
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tst_run_suite(s);
 }

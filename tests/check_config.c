@@ -856,8 +856,6 @@ main(void)
 {
 	Suite *s = suite_create("config");
 	TCase *tc = tcase_create("config");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, valid_text_gives_expected_settings, 0, N(ok_cases));
 	tcase_add_loop_test(tc, printed_config_reads_back_the_same, 0, N(ok_cases));
@@ -876,9 +874,5 @@ main(void)
 	tcase_add_test(tc, a_directory_is_not_a_config_file);
 	tcase_add_loop_test(tc, check_config_exit_status, 0, N(cli_cases));
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tst_run_suite(s);
 }

@@ -540,8 +540,6 @@ main(void)
 {
 	Suite *s = suite_create("counters");
 	TCase *tc = tcase_create("counters");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 300);
 	tcase_add_loop_test(tc, window_script_gives_exact_sums, 0, N(wcases));
@@ -556,9 +554,5 @@ main(void)
 	tcase_add_test(tc, a_tiny_cap_is_raised_to_the_minimum);
 	tcase_add_loop_test(tc, network_key_of_an_address, 0, N(ncases));
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tst_run_suite(s);
 }

@@ -357,17 +357,11 @@ main(void)
 {
 	Suite *s = suite_create("crowdsec");
 	TCase *tc = tcase_create("client");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, a_bad_answer_keeps_the_last_good_set, 0, N(bcases));
 	tcase_add_test(tc, lookups_do_not_wait_for_a_hanging_pull);
 	tcase_add_test(tc, an_incremental_pull_adds_and_deletes);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tst_run_suite(s);
 }

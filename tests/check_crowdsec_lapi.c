@@ -1001,8 +1001,6 @@ main(void)
 {
 	Suite *s = suite_create("crowdsec_lapi");
 	TCase *tc = tcase_create("crowdsec_lapi");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, duration_text_is_read_like_go, 0, N(dcases));
@@ -1024,9 +1022,5 @@ main(void)
 	tcase_add_loop_test(tc, error_message_is_made_printable, 0, N(mcases));
 	tcase_add_test(tc, error_message_into_no_buffer_writes_nothing);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tst_run_suite(s);
 }

@@ -682,8 +682,6 @@ main(void)
 {
 	Suite *su = suite_create("crowdsec_set");
 	TCase *tc = tcase_create("crowdsec_set");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 300);
 	tcase_add_loop_test(tc, key_of_scope_and_value, 0, N(kcases));
@@ -698,9 +696,5 @@ main(void)
 	tcase_add_loop_test(tc, long_strings_are_cut_at_the_maxima, 0, N(lcases));
 	tcase_add_test(tc, missing_origin_and_scenario_are_empty);
 	suite_add_tcase(su, tc);
-	sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tst_run_suite(su);
 }

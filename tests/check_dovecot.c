@@ -663,17 +663,11 @@ main(void)
 {
 	Suite *s = suite_create("dovecot");
 	TCase *tc = tcase_create("lines");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, dovecot_line_gives_expected_event, 0, N(cases));
 	tcase_add_loop_test(tc, dovecot_hostile_line_is_fast, 0, N(hostile));
 	tcase_add_loop_test(tc, dovecot_raw_line_is_dispatched, 0, N(rawcases));
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tst_run_suite(s);
 }

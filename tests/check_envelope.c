@@ -811,8 +811,6 @@ main(void)
 	Suite *s = suite_create("envelope");
 	TCase *tc = tcase_create("envelopes");
 	TCase *tr = tcase_create("robustness");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, envelope_line_gives_expected_record, 0, N(cases));
 	tcase_add_loop_test(tc, envelope_year_is_inferred, 0, N(year_cases));
@@ -827,9 +825,5 @@ main(void)
 	tcase_add_test(tr, envelope_mutated_lines_are_handled);
 	tcase_set_timeout(tr, 120);
 	suite_add_tcase(s, tr);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tst_run_suite(s);
 }

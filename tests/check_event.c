@@ -141,8 +141,6 @@ main(void)
 {
 	Suite *s = suite_create("event");
 	TCase *tc = tcase_create("contract");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, every_kind_has_a_unique_snake_case_name_that_round_trips);
 	tcase_add_test(tc, jsonl_writes_known_fields_in_contract_order_and_omits_unknown);
@@ -152,9 +150,5 @@ main(void)
 	tcase_add_test(tc, a_too_small_buffer_is_an_error_not_a_truncated_line);
 	tcase_add_test(tc, the_arena_holds_every_field_of_a_maximal_line_and_refuses_beyond);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tst_run_suite(s);
 }

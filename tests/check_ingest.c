@@ -242,8 +242,6 @@ main(void)
 {
 	Suite *s = suite_create("ingest");
 	TCase *tc = tcase_create("pipeline");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, parse_mode_emits_each_event_and_counts_the_rest);
 	tcase_add_test(tc, store_mode_commits_events_and_position_together);
@@ -252,9 +250,5 @@ main(void)
 	tcase_add_test(tc, rewind_forgets_the_uncommitted_batch_and_returns_to_the_committed_offset);
 	tcase_add_test(tc, fingerprint_names_a_file_by_its_first_line);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tst_run_suite(s);
 }

@@ -212,8 +212,6 @@ main(void)
 {
 	Suite *s = suite_create("instances");
 	TCase *tc = tcase_create("instances");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, bad_sizes_are_refused);
@@ -224,9 +222,5 @@ main(void)
 	tcase_add_test(tc, random_transactions_agree_with_an_exact_model);
 	tcase_add_test(tc, counters_keep_instances_by_their_text_within_the_cap);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tst_run_suite(s);
 }

@@ -485,8 +485,6 @@ main(void)
 {
 	Suite *s = suite_create("linebuf");
 	TCase *tc = tcase_create("lines");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, small_input_gives_same_lines_however_split, 0, N(cases));
@@ -497,9 +495,5 @@ main(void)
 	tcase_add_test(tc, skip_partial_drops_the_rest_of_a_line_silently);
 	tcase_add_test(tc, random_stream_matches_a_naive_splitter);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tst_run_suite(s);
 }

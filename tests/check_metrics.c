@@ -548,8 +548,6 @@ main(void)
 {
 	Suite *s = suite_create("metrics");
 	TCase *tc = tcase_create("metrics");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, a_small_registry_renders_exactly_as_the_text_format);
@@ -563,9 +561,5 @@ main(void)
 	tcase_add_test(tc, the_textfile_is_the_exposition_written_atomically);
 	tcase_add_test(tc, updates_from_several_threads_are_all_counted);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tst_run_suite(s);
 }

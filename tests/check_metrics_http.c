@@ -276,8 +276,6 @@ main(void)
 {
 	Suite *s = suite_create("metrics_http");
 	TCase *tc = tcase_create("metrics_http");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, a_scrape_gets_the_exposition_with_its_content_type);
@@ -288,9 +286,5 @@ main(void)
 	tcase_add_test(tc, a_taken_port_is_refused_and_a_freed_one_is_free);
 	tcase_add_test(tc, ipv6_loopback_is_served_when_the_host_has_it);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tst_run_suite(s);
 }

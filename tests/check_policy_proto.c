@@ -341,8 +341,6 @@ main(void)
 {
 	Suite *s = suite_create("policy_proto");
 	TCase *tc = tcase_create("framing");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, stream_gives_same_requests_however_split, 0, N(cases));
@@ -352,9 +350,5 @@ main(void)
 	tcase_add_test(tc, long_response_is_cut_before_a_utf8_sequence);
 	tcase_add_test(tc, random_stream_same_outcome_in_random_chunks);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tst_run_suite(s);
 }

@@ -1085,8 +1085,6 @@ main(void)
 	Suite *s = suite_create("policy_server");
 	TCase *tc = tcase_create("connections");
 	TCase *tl = tcase_create("listeners");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, stream_gets_exact_answers, 0, N(xcases));
@@ -1111,9 +1109,5 @@ main(void)
 	tcase_add_test(tl, failed_listener_undoes_the_others);
 	tcase_add_test(tl, socket_activation_takes_passed_stream_sockets);
 	suite_add_tcase(s, tl);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tst_run_suite(s);
 }

@@ -99,17 +99,11 @@ main(void)
 {
 	Suite *s = suite_create("program");
 	TCase *tc = tcase_create("dispatch");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, tag_splits_into_listener_and_daemon, 0, N(split_cases));
 	tcase_add_test(tc, daemons_without_a_parser_are_ignored_not_unrecognised);
 	tcase_add_test(tc, a_parsed_event_carries_the_envelope_fields);
 	tcase_add_test(tc, proxied_follows_the_configured_listener_patterns);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tst_run_suite(s);
 }

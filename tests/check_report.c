@@ -380,8 +380,6 @@ main(void)
 {
 	Suite *s = suite_create("report");
 	TCase *tc = tcase_create("report");
-	SRunner *sr;
-	int failed;
 
 	setenv("TZ", "UTC", 1);
 	tzset();
@@ -393,9 +391,5 @@ main(void)
 	tcase_add_test(tc, rows_of_another_width_or_before_the_columns_are_refused);
 	tcase_add_test(tc, every_report_is_embedded);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tst_run_suite(s);
 }

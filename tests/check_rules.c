@@ -807,8 +807,6 @@ main(void)
 {
 	Suite *s = suite_create("rules");
 	TCase *tc = tcase_create("rules");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, scenario_gives_expected_answers, 0, N(scases));
@@ -823,9 +821,5 @@ main(void)
 	tcase_add_test(tc, crowdsec_hit_reports_the_decision_and_the_alert);
 	tcase_add_test(tc, crowdsec_rules_print_back);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tst_run_suite(s);
 }

@@ -395,15 +395,9 @@ main(void)
 {
 	Suite *s = suite_create("smtpd");
 	TCase *tc = tcase_create("lines");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, smtpd_line_gives_expected_event, 0, (int)N(sd_cases));
 	tcase_add_test(tc, smtpd_table_covers_every_kind);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tst_run_suite(s);
 }

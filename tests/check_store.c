@@ -782,8 +782,6 @@ main(void)
 {
 	Suite *s = suite_create("store");
 	TCase *tc = tcase_create("store");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, schema_sql_and_the_numbered_migrations_give_the_same_schema);
@@ -807,9 +805,5 @@ main(void)
 	tcase_add_loop_test(tc, stats_are_stored_as_valid_json, 0, N(statscases));
 	tcase_add_test(tc, per_ip_per_user_and_per_time_queries_use_an_index);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tst_run_suite(s);
 }

@@ -886,8 +886,6 @@ main(void)
 {
 	Suite *s = suite_create("tail");
 	TCase *tc = tcase_create("follow");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, fds_setup, fds_teardown);
@@ -916,9 +914,5 @@ main(void)
 	tcase_add_test(tc, large_backlog_is_read_in_bounded_rounds);
 	tcase_add_test(tc, free_from_inside_a_callback_stops_delivery);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tst_run_suite(s);
 }

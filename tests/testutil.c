@@ -136,3 +136,16 @@ tst_tmpdir(void)
 	atexit(tst_cleanup);
 	return tst_dir;
 }
+
+/* tst_run_suite - run every test of s (freed); main()'s exit status */
+int
+tst_run_suite(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -10,6 +10,7 @@
  *	const char *tst_tmpdir(void);
  *	void tst_event_is(const struct mx_event *ev, const struct tst_want *w,
  *	    const char *name);
+ *	int tst_run_suite(Suite *s);
  *	#define N(a)	number of elements of array a
  * DESCRIPTION
  *	tst_record() builds a record as envelope.c would, with program_split()
@@ -19,10 +20,14 @@
  *	returns its result; tst_parse_line() starts from a raw log line
  *	(envelope auto-detection, reference time 2026-11-22T12:00:00Z).
  *	tst_tmpdir() makes a fresh directory under $top_builddir (or /tmp) and
- *	returns its path; it is removed at exit.
+ *	returns its path; it is removed at exit. tst_run_suite() runs a
+ *	suite (and frees it) and gives main()'s exit status: EXIT_SUCCESS
+ *	when no test failed.
  */
 #ifndef MX_TESTUTIL_H
 #define MX_TESTUTIL_H
+
+#include <check.h>
 
 #include "event.h"
 #include "parser.h"
@@ -34,6 +39,7 @@ struct mx_record tst_record(const char *program, const char *msg);
 int tst_parse(const char *program, const char *msg, struct mx_event *ev);
 int tst_parse_line(const char *line, struct mx_event *ev);
 const char *tst_tmpdir(void);
+int tst_run_suite(Suite *s);
 /* a static event (they are large: keep them off the stack) */
 struct mx_event *tst_event(void);
 

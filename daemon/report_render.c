@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "utf8.h"
 
 /* A kept table cell: the value, with text owned and NUL-terminated. */
 struct render_cell {
@@ -65,35 +66,14 @@ static int render_table(struct report_out *o);
 static void render_csv_row(struct report_out *o, const struct report_cell *cells);
 static void render_json_row(struct report_out *o, const struct report_cell *cells);
 
-/* render_utf8_len - length of the valid UTF-8 sequence at s, 0 if invalid */
+/* render_utf8_len - length of the valid UTF-8 sequence at s, 0 if invalid or a C1 control */
 static size_t
 render_utf8_len(const unsigned char *s, size_t avail)
 {
-	size_t n, i;
-	unsigned cp;
+	size_t n = utf8_len(s, avail);
 
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (avail < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 2 && cp < 0xa0) ||	/* C1 controls: shown as '?' like C0 */
-	    (n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return n;
+	/* C1 controls (U+0080..U+009F: 0xc2 0x80..0x9f) are shown as '?' like C0 */
+	return n == 2 && s[0] == 0xc2 && s[1] < 0xa0 ? 0 : n;
 }
 
 /*

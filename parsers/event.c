@@ -19,11 +19,13 @@
  *	event.h, mxledger(8) "EVENTS"
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "event.h"
+#include "utf8.h"
 
 static const char *const event_names[MX_EVENT__MAX] = {
 	[MX_EVENT_NONE] = "none",
@@ -212,36 +214,6 @@ out_char(struct out *o, char c)
 	*o->p++ = c;
 }
 
-/* utf8_seq_len - length of a valid UTF-8 sequence at s, 0 if invalid */
-static size_t
-utf8_seq_len(const unsigned char *s, const unsigned char *end)
-{
-	size_t n, i;
-	unsigned cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if ((size_t)(end - s) < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return n;
-}
-
 /*
  * json_plain - bytes that go out as they are: printable ASCII but '"' and
  * '\\'. Everything else takes the slow path (escapes, UTF-8 validation).
@@ -275,7 +247,7 @@ out_json_string(struct out *o, const char *str)
 			s++;
 		if (*s == '\0')
 			break;
-		if (*s >= 0x80 && (n = utf8_seq_len(s, s + strlen((const char *)s))) > 0) {
+		if (*s >= 0x80 && (n = utf8_len(s, SIZE_MAX)) > 0) {
 			s += n;
 			continue;
 		}

@@ -70,6 +70,12 @@ START_TEST(jsonl_escapes_control_bytes_quotes_and_invalid_utf8)
 	ck_assert_int_gt(event_format_jsonl(ev, out, sizeof(out)), 0);
 	ck_assert_str_eq(out, "{\"event\":\"postscreen_pregreet\",\"reason\":"
 	    "\"EHLO \\\"x\\\"\\\\\\r\\n\\u0001\\u00ff caf\xc3\xa9\"}\n");
+
+	/* a surrogate, an overlong '/', an emoji, a sequence cut short by the end */
+	event_setz(ev, &ev->reason, "s\xed\xa0\x80 o\xc0\xaf e\xf0\x9f\x98\x80 t\xe2\x82");
+	ck_assert_int_gt(event_format_jsonl(ev, out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "{\"event\":\"postscreen_pregreet\",\"reason\":"
+	    "\"s\\u00ed\\u00a0\\u0080 o\\u00c0\\u00af e\xf0\x9f\x98\x80 t\\u00e2\\u0082\"}\n");
 }
 END_TEST
 

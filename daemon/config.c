@@ -43,6 +43,7 @@
  * SEE ALSO
  *	mxledger.conf(5), config_tree.c, cmd_config.c, tests/check_config.c
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -144,6 +145,60 @@ config_parse_uint(const char *s, unsigned long long max, unsigned long long *ret
 		return -ERANGE;
 	*ret = v;
 	return 0;
+}
+
+/*
+ * config_hostport_why - what is wrong with "HOST:PORT", NULL if nothing. HOST is
+ * an IPv4 address, an IPv6 address in brackets, or, when names is set, a host
+ * name; the port goes from 1 (from 0 when port0 is set) to 65535. hint is the
+ * example shown for an IPv6 address without brackets ("[::1]:10040").
+ */
+const char *
+config_hostport_why(const char *s, int names, int port0, const char *hint)
+{
+	static const char name_chars[] =
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-";
+	const char *expected = names ? "expected HOST:PORT" : "expected ADDRESS:PORT";
+	unsigned char a[16];
+	unsigned long long port;
+	char host[256];
+	const char *colon;
+	size_t hl;
+
+	if (s[0] == '[') {
+		const char *end = strchr(s, ']');
+
+		if (end == NULL || end[1] != ':')
+			return "expected [IPv6]:PORT";
+		hl = (size_t)(end - s - 1);
+		if (hl == 0 || hl >= sizeof(host))
+			return "not an IPv6 address in the brackets";
+		memcpy(host, s + 1, hl);
+		host[hl] = '\0';
+		if (inet_pton(AF_INET6, host, a) != 1)
+			return "not an IPv6 address in the brackets";
+		colon = end + 1;
+	} else {
+		if ((colon = strrchr(s, ':')) == NULL)
+			return expected;
+		hl = (size_t)(colon - s);
+		if (memchr(s, ':', hl) != NULL)
+			return hint;
+		if (hl == 0 || hl >= sizeof(host))
+			return expected;
+		memcpy(host, s, hl);
+		host[hl] = '\0';
+		if (inet_pton(AF_INET, host, a) != 1) {
+			if (!names)
+				return "not a numeric IPv4 address (host names are not resolved)";
+			if (strspn(host, name_chars) != hl || host[0] == '-' || host[0] == '.')
+				return "not an address or a host name";
+		}
+	}
+	if (config_parse_uint(colon + 1, 65535, &port) < 0 || (port == 0 && !port0))
+		return port0 ? "the port is not a number from 0 to 65535" :
+		    "the port is not a number from 1 to 65535";
+	return NULL;
 }
 
 /*

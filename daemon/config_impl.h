@@ -32,6 +32,7 @@ struct config_reader {
 
 /* config.c: values and checks (each reports its own error) */
 int config_parse_uint(const char *s, unsigned long long max, unsigned long long *ret);
+const char *config_hostport_why(const char *s, int names, int port0, const char *hint);
 int config_parse_duration(const char *s, unsigned long long *ret_msec);
 void config_format_duration(unsigned long long msec, char *buf, size_t size);
 int config_want_args(struct config_reader *c, const struct config_stmt *st, size_t min,

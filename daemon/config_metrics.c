@@ -72,51 +72,6 @@ static const char *const config_metrics_kw[CONFIG_METRICS__MAX] = {
 
 /* ---------------------------------------------------------------- values */
 
-/*
- * config_metrics_listen_why - what is wrong with a listen address, NULL if
- * nothing: a numeric IPv4 address or an IPv6 one in brackets, a port from 0
- * to 65535 (libmicrohttpd resolves no names).
- */
-static const char *
-config_metrics_listen_why(const char *s)
-{
-	unsigned char a[16];
-	unsigned long long port;
-	char host[INET6_ADDRSTRLEN + 1];
-	const char *colon;
-	size_t hl;
-
-	if (s[0] == '[') {
-		const char *end = strchr(s, ']');
-
-		if (end == NULL || end[1] != ':')
-			return "expected [IPv6]:PORT";
-		hl = (size_t)(end - s - 1);
-		if (hl == 0 || hl >= sizeof(host))
-			return "not an IPv6 address in the brackets";
-		memcpy(host, s + 1, hl);
-		host[hl] = '\0';
-		if (inet_pton(AF_INET6, host, a) != 1)
-			return "not an IPv6 address in the brackets";
-		colon = end + 1;
-	} else {
-		if ((colon = strrchr(s, ':')) == NULL)
-			return "expected ADDRESS:PORT";
-		hl = (size_t)(colon - s);
-		if (memchr(s, ':', hl) != NULL)
-			return "an IPv6 address goes in brackets: [::1]:9154";
-		if (hl == 0 || hl >= sizeof(host))
-			return "expected ADDRESS:PORT";
-		memcpy(host, s, hl);
-		host[hl] = '\0';
-		if (inet_pton(AF_INET, host, a) != 1)
-			return "not a numeric IPv4 address (host names are not resolved)";
-	}
-	if (config_parse_uint(colon + 1, 65535, &port) < 0)
-		return "the port is not a number from 0 to 65535";
-	return NULL;
-}
-
 /* config_metrics_net_ok - "ADDR" or "ADDR/LEN", IPv4 (LEN <= 32) or IPv6 (LEN <= 128) */
 static int
 config_metrics_net_ok(const char *s)
@@ -210,7 +165,8 @@ config_metrics_setting(struct config_reader *c, const struct config_stmt *st, in
 			m->listen = NULL;
 			return 0;
 		}
-		if ((why = config_metrics_listen_why(a)) != NULL) {
+		if ((why = config_hostport_why(a, 0, 1,
+		    "an IPv6 address goes in brackets: [::1]:9154")) != NULL) {
 			config_error(c, st->file, st->line, "listen: \"%s\": %s", a, why);
 			return -EINVAL;
 		}

@@ -159,50 +159,11 @@ config_format_size(unsigned long long v, char *buf, size_t size)
 	snprintf(buf, size, "%llu", v);
 }
 
-/*
- * config_inet_why - what is wrong with "HOST:PORT", NULL if nothing. HOST is
- * an IPv4 address, an IPv6 address in brackets, or a host name.
- */
+/* config_policy_inet_why - what is wrong with an inet listener's "HOST:PORT" */
 static const char *
-config_inet_why(const char *s)
+config_policy_inet_why(const char *s)
 {
-	unsigned char a[16];
-	unsigned long long port;
-	char host[256];
-	const char *colon;
-	size_t hl;
-
-	if (s[0] == '[') {
-		const char *end = strchr(s, ']');
-
-		if (end == NULL || end[1] != ':')
-			return "expected [IPv6]:PORT";
-		hl = (size_t)(end - s - 1);
-		if (hl >= sizeof(host))
-			return "address too long";
-		memcpy(host, s + 1, hl);
-		host[hl] = '\0';
-		if (inet_pton(AF_INET6, host, a) != 1)
-			return "not an IPv6 address in the brackets";
-		colon = end + 1;
-	} else {
-		if ((colon = strrchr(s, ':')) == NULL)
-			return "expected HOST:PORT";
-		hl = (size_t)(colon - s);
-		if (memchr(s, ':', hl) != NULL)
-			return "an IPv6 address goes in brackets: [::1]:10040";
-		if (hl == 0 || hl >= sizeof(host))
-			return "expected HOST:PORT";
-		memcpy(host, s, hl);
-		host[hl] = '\0';
-		if (inet_pton(AF_INET, host, a) != 1 &&
-		    (strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") !=
-		    hl || host[0] == '-' || host[0] == '.'))
-			return "not an address or a host name";
-	}
-	if (config_parse_uint(colon + 1, 65535, &port) < 0 || port == 0)
-		return "the port is not a number from 1 to 65535";
-	return NULL;
+	return config_hostport_why(s, 1, 0, "an IPv6 address goes in brackets: [::1]:10040");
 }
 
 /* ------------------------------------------------------------ policy block */
@@ -320,7 +281,7 @@ config_listen(struct config_reader *c, const struct config_stmt *st, struct mx_p
 			    "unix sockets)");
 			return -EINVAL;
 		}
-		if ((why = config_inet_why(st->args[1])) != NULL) {
+		if ((why = config_policy_inet_why(st->args[1])) != NULL) {
 			config_error(c, st->file, st->line, "listen inet: \"%s\": %s", st->args[1],
 			    why);
 			return -EINVAL;
@@ -643,7 +604,7 @@ config_auth_setting(struct config_reader *c, const struct config_stmt *st, size_
 		return -EINVAL;
 	switch (k) {
 	case 0:		/* listen */
-		if ((why = config_inet_why(st->args[0])) != NULL) {
+		if ((why = config_policy_inet_why(st->args[0])) != NULL) {
 			config_error(c, st->file, st->line, "listen: \"%s\": %s", st->args[0], why);
 			return -EINVAL;
 		}

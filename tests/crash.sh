@@ -60,10 +60,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-fails=0
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; fails=$((fails + 1)); }
+. "$top_srcdir/tests/tap.sh"
 echo "# seed $SEED, $COPIES copies, $KILLS kills"
 
 # The sample spans 02:22:16-02:27:36; copy k is shifted by k * 330 s (same day).
@@ -324,5 +321,4 @@ if [ $fails -ne 0 ]; then
 	echo "# daemon output:"
 	tail -30 "$T/run.log" | sed 's/^/# /'
 fi
-echo "crash: $((n - fails)) passed, $fails failed"
-[ $fails -eq 0 ]
+tap_end crash

@@ -32,17 +32,8 @@ done
 
 T=$(mktemp -d "${top_builddir:-.}/tests/ingest.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
-fails=0 n=0
+. "${top_srcdir:-.}/tests/tap.sh"
 
-ok() {		# ok CONDITION-TEXT RESULT(0/1) DETAIL
-	n=$((n + 1))
-	if [ "$2" = 0 ]; then
-		echo "ok $n - $1"
-	else
-		echo "not ok $n - $1: $3"
-		fails=$((fails + 1))
-	fi
-}
 ingest() {	# ingest DB FILE... -> exit status in $rc, stderr in $T/err
 	timeout 120 "$M" ingest --year 2026 --db "$@" >"$T/out" 2>"$T/err"
 	rc=$?
@@ -53,9 +44,6 @@ rows() {	# rows DB -> number of events
 content() {	# content DB -> every stored event, one line each, in log order
 	"$SQLITE3" "$1" "SELECT printf('%.6f', ts), event, client_ip, user, reason, stats
 	    FROM events ORDER BY ts, id"
-}
-same() {	# same WHAT GOT WANT
-	if [ "$2" = "$3" ]; then ok "$1" 0; else ok "$1" 1 "got $2, want $3"; fi
 }
 
 # The reference: what parse prints for the whole file and for its first 300 lines.
@@ -78,7 +66,7 @@ content "$T/a.db" > "$T/a.content"
 ingest "$T/a.db" "$LOG"
 same "a second ingest of the same file adds nothing" "$(rows "$T/a.db")" "$want"
 grep -q " 0 stored, 540 duplicates skipped" "$T/err"
-ok "the second summary reports every line as a duplicate" $? "$(cat "$T/err")"
+status_ok "the second summary reports every line as a duplicate" $? "$(cat "$T/err")"
 
 gzip -c "$LOG" > "$T/mail.log.1.gz"
 ingest "$T/a.db" "$T/mail.log.1.gz"
@@ -97,16 +85,16 @@ ingest "$T/b.db" "$T/grow.log"
 same "the first 300 lines give the events parse prints for them" "$(rows "$T/b.db")" \
     "$want_part"
 grep -q "held back" "$T/err"
-ok "a last line without newline is held back, not stored half" $? "$(cat "$T/err")"
+status_ok "a last line without newline is held back, not stored half" $? "$(cat "$T/err")"
 tail -c +41 "$T/rest.log" >> "$T/grow.log"
 cmp -s "$T/grow.log" "$LOG"; ok "the grown file is the whole log" $? "test set-up"
 ingest "$T/b.db" "$T/grow.log"
 same "after growing, only the new lines are added" "$(rows "$T/b.db")" "$want"
 grep -q "$((want - want_part)) stored, 300 duplicates skipped" "$T/err"
-ok "the summary reports 300 duplicates and only the new events" $? "$(cat "$T/err")"
+status_ok "the summary reports 300 duplicates and only the new events" $? "$(cat "$T/err")"
 content "$T/b.db" > "$T/b.content"
 cmp -s "$T/a.content" "$T/b.content"
-ok "grown-then-ingested equals ingested-whole, row for row" $? \
+status_ok "grown-then-ingested equals ingested-whole, row for row" $? \
     "$(diff "$T/a.content" "$T/b.content" | head -5)"
 
 # A truncated gzip: what was read is kept (exit 66), the full copy completes it.
@@ -116,12 +104,12 @@ ingest "$T/c.db" "$T/cut.gz"
 same "a truncated gzip exits 66" "$rc" 66
 got=$(rows "$T/c.db")
 [ "$got" -gt 0 ] && [ "$got" -lt "$want" ]
-ok "a truncated gzip keeps the events before the cut" $? "$got of $want"
+status_ok "a truncated gzip keeps the events before the cut" $? "$got of $want"
 ingest "$T/c.db" "$T/mail.log.1.gz"
 same "the whole gzip then completes it" "$(rows "$T/c.db")" "$want"
 content "$T/c.db" > "$T/c.content"
 cmp -s "$T/a.content" "$T/c.content"
-ok "resumed-after-truncation equals ingested-whole, row for row" $? \
+status_ok "resumed-after-truncation equals ingested-whole, row for row" $? \
     "$(diff "$T/a.content" "$T/c.content" | head -5)"
 
 # Exit statuses.
@@ -134,5 +122,4 @@ same "a database that cannot be created exits 73" "$rc" 73
 timeout 60 "$M" ingest --db "$T/e.db" >/dev/null 2>&1
 same "ingest without FILE is a usage error" "$?" 64
 
-echo "ingest_idempotent: $((n - fails)) passed, $fails failed"
-[ "$fails" = 0 ]
+tap_end ingest_idempotent

@@ -59,10 +59,7 @@ trap cleanup EXIT
 : > "$T/run.log"
 trap 'exit 1' INT TERM
 
-fails=0
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; fails=$((fails + 1)); }
+. "${top_srcdir:-.}/tests/tap.sh"
 
 BOOT=5d2fa4bd8bb04c2f9e1ef0a4c6b2d1e7
 MACHINE=0b9d5c8a2e7f4a1db3c6e9f2a5d8b1c4
@@ -275,5 +272,4 @@ if [ $fails -ne 0 ]; then
 	echo "# daemon output:"
 	sed 's/^/# /' "$T/run.log" | tail -40
 fi
-echo "journal: $((n - fails)) passed, $fails failed"
-[ $fails -eq 0 ]
+tap_end journal

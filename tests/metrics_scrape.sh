@@ -67,17 +67,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-fails=0
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; fails=$((fails + 1)); }
-check() {	# check DESCRIPTION CONDITION...
-	what=$1; shift
-	if "$@"; then ok "$what"; else notok "$what"; fi
-}
-same() {	# same DESCRIPTION GOT WANT
-	if [ "$2" = "$3" ]; then ok "$1"; else notok "$1"; printf '# got:\n%s\n# want:\n%s\n' "$2" "$3" | sed 's/^/# /'; fi
-}
+. "${top_srcdir:-.}/tests/tap.sh"
 
 # ------------------------------------------------------------------ helpers
 
@@ -151,16 +141,6 @@ for row in sqlite3.connect(sys.argv[1]).execute(sys.argv[2]): print("|".join(map
     "$T/mx.db" "$1" 2>/dev/null; }
 scrape() { "$PY" "$T/get.py" "http://127.0.0.1:$MPORT$1" "$T/body"; }
 metric() { "$PY" "$T/prom.py" "$T/metrics" "$@"; }	# metric NAME [LABEL]
-# poll COUNT CONDITION... - retry every 0.1 s, at most COUNT times
-poll() {
-	i=0; c=$1; shift
-	while [ $i -lt "$c" ]; do
-		"$@" && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
 
 # ------------------------------------------------------------------ start
 
@@ -205,7 +185,7 @@ if grep -q 'metrics: HTTP endpoint not built in' "$T/run.log"; then
 fi
 MPORT=$(sed -n 's|.*metrics: serving /metrics and /healthz on http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' \
     "$T/run.log" | head -1)
-check "the endpoint's address (port 0: any free port) is logged" [ -n "$MPORT" ]
+holds "the endpoint's address (port 0: any free port) is logged" [ -n "$MPORT" ]
 
 "$MXLEDGER" parse --format none --stats "$T/mail.log" > /dev/null 2> "$T/stats"
 EVENTS=$(sed -n 's/^lines [0-9]*, events \([0-9]*\),.*/\1/p' "$T/stats")
@@ -216,8 +196,8 @@ all_read() {
 	scrape /metrics > /dev/null && cp "$T/body" "$T/metrics" &&
 	    [ "$(metric mxledger_lines_read_total)" = "input=\"$T/mail.log\"=$LINES" ]
 }
-check "the database gets every event of the file ($EVENTS)" poll 200 stored
-check "the scrape shows every line of the file read ($LINES)" poll 100 all_read
+holds "the database gets every event of the file ($EVENTS)" poll 200 stored
+holds "the scrape shows every line of the file read ($LINES)" poll 100 all_read
 
 # ------------------------------------------------------------- the numbers
 
@@ -259,10 +239,10 @@ same "real IP lost: proxied connects from loopback or a configured proxy network
         GROUP BY listener ORDER BY listener")"
 same "unrecognised lines as mxledger parse --stats counts them" \
     "$(metric mxledger_lines_unrecognised_total)" "input=\"$T/mail.log\"=$UNREC"
-check "the ingest lag of the input is there" \
+holds "the ingest lag of the input is there" \
     grep -q "^mxledger_ingest_lag_seconds{input=\"$T/mail.log\"} [0-9]" "$T/metrics"
 same "no database error" "$(metric mxledger_db_errors_total)" "0"
-check "commits are timed" [ "$(metric mxledger_db_batch_seconds_count)" -ge 1 ]
+holds "commits are timed" [ "$(metric mxledger_db_batch_seconds_count)" -ge 1 ]
 same "build_info carries the version" "$(metric mxledger_build_info)" \
     "version=\"$("$MXLEDGER" --version | cut -d' ' -f2)\"=1"
 same "no counter evicted" "$(metric mxledger_counters_evicted_total)" "0"
@@ -271,9 +251,9 @@ same "another path is 404" "$(scrape /nothing | cut -d' ' -f1)" "404"
 
 # ------------------------------------------------------------------ policy
 
-check "the policy listener rejects the documentation network" \
+holds "the policy listener rejects the documentation network" \
     [ "$("$PY" "$T/ask.py" "$PPORT" 203.0.113.9)" = "action=REJECT documentation network" ]
-check "... and has no opinion about another client" \
+holds "... and has no opinion about another client" \
     [ "$("$PY" "$T/ask.py" "$PPORT" 198.51.100.9)" = "action=DUNNO" ]
 scrape /metrics > /dev/null
 cp "$T/body" "$T/metrics"
@@ -287,11 +267,11 @@ grep -v '^mxledger_policy_latency_seconds\|^mxledger_db_batch_seconds\|^mxledger
     "$T/metrics" > "$T/before"
 kill -HUP "$PID"
 reloaded() { grep -q 'config: reloaded' "$T/run.log"; }
-check "SIGHUP reloads" poll 100 reloaded
+holds "SIGHUP reloads" poll 100 reloaded
 scrape /metrics > /dev/null
 grep -v '^mxledger_policy_latency_seconds\|^mxledger_db_batch_seconds\|^mxledger_ingest_lag' \
     "$T/body" > "$T/after"
-check "after SIGHUP the same endpoint serves the same counts" \
+holds "after SIGHUP the same endpoint serves the same counts" \
     eval '[ "$(grep -c ^mxledger_ "$T/before")" -gt 20 ] && cmp -s "$T/before" "$T/after"'
 
 # ------------------------------------------------- a second daemon, same port
@@ -306,7 +286,7 @@ wait "$PID2"
 rc=$?
 PID2=
 same "a metrics address in use is a start-up error: exit 71" "$rc" "71"
-check "... saying which address" grep -q "metrics: cannot listen on 127.0.0.1:$MPORT: " \
+holds "... saying which address" grep -q "metrics: cannot listen on 127.0.0.1:$MPORT: " \
     "$T/other.log"
 
 # ------------------------------------------------------ a failing database
@@ -320,21 +300,21 @@ LOCKER=$!
 sleep 0.5
 head -10 "$SAMPLE" >> "$T/mail.log"
 status() { [ "$(scrape /healthz | cut -d' ' -f1)" = "$1" ]; }
-check "while commits fail /healthz is 503" poll 100 status 503
+holds "while commits fail /healthz is 503" poll 100 status 503
 same "... saying why" "$(cat "$T/body")" \
     "unhealthy: database commits failing: the database is locked by another writer"
 wait "$LOCKER"
 LOCKER=
-check "once commits work again /healthz is 200 again" poll 150 status 200
+holds "once commits work again /healthz is 200 again" poll 150 status 200
 EVENTS=$((EVENTS + $(head -10 "$SAMPLE" | "$MXLEDGER" parse | wc -l)))
-check "... and the new lines' events are stored" poll 50 stored
+holds "... and the new lines' events are stored" poll 50 stored
 # lines (and their events) read again after the failed commit count again
 read_again() {
 	scrape /metrics > /dev/null && cp "$T/body" "$T/metrics" &&
 	    [ "$(metric mxledger_lines_read_total input | cut -d"|" -f2)" -ge $((LINES + 10)) ]
 }
-check "... and read" poll 50 read_again
-check "the failed commit is counted" [ "$(metric mxledger_db_errors_total)" -ge 1 ]
+holds "... and read" poll 50 read_again
+holds "the failed commit is counted" [ "$(metric mxledger_db_errors_total)" -ge 1 ]
 LINES=$(metric mxledger_lines_read_total)
 
 # ------------------------------------------------------------------ alerts
@@ -344,12 +324,12 @@ fired() { grep -q '"alertname":"MxledgerFatalsRepeated".*"listener":"postfix/smt
     "$T/am.log"; }
 if grep -q 'metrics: alertmanager-url .* ignored: built without libcurl' "$T/run.log"; then
 	fired() { grep -q 'alert MxledgerFatalsRepeated firing' "$T/run.log"; }
-	check "the fatals fire MxledgerFatalsRepeated (no libcurl: no Alertmanager)" poll 250 fired
+	holds "the fatals fire MxledgerFatalsRepeated (no libcurl: no Alertmanager)" poll 250 fired
 else
-	check "the fatals fire MxledgerFatalsRepeated at the Alertmanager" poll 250 fired
-	check "... POSTed to its v2 API" grep -q '^/api/v2/alerts \[{' "$T/am.log"
+	holds "the fatals fire MxledgerFatalsRepeated at the Alertmanager" poll 250 fired
+	holds "... POSTed to its v2 API" grep -q '^/api/v2/alerts \[{' "$T/am.log"
 fi
-check "... and logged" grep -q \
+holds "... and logged" grep -q \
     'alert MxledgerFatalsRepeated firing: .*(listener "postfix/smtpd-proxy587"): 4 in 15m, more than 2' \
     "$T/run.log"
 
@@ -372,5 +352,4 @@ if [ "$fails" != 0 ]; then
 	echo "# run.log:"
 	sed 's/^/# /' "$T/run.log" | tail -30
 fi
-echo "metrics_scrape: $((n - fails)) passed, $fails failed"
-[ "$fails" = 0 ]
+tap_end metrics_scrape

@@ -49,14 +49,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-fails=0
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; fails=$((fails + 1)); }
-check() {	# check DESCRIPTION CONDITION...
-	what=$1; shift
-	if "$@"; then ok "$what"; else notok "$what"; fi
-}
+. "${top_srcdir:-.}/tests/tap.sh"
 has() { grep -qxF -- "$2" "$1"; }
 
 # ------------------------------------------------------------ policy-test
@@ -90,26 +83,26 @@ req() {	# req STATE CLIENT - one request, and the empty line
 "$MXLEDGER" policy-test --config "$T/rules.conf" --now 2026-11-22T02:22:00Z \
     < "$T/reqs" > "$T/out" 2> "$T/err"
 rc=$?
-check "policy-test decides every request and exits 0" [ "$rc" = 0 ]
-check "the third RCPT in a minute trips the rate limit" \
+holds "policy-test decides every request and exits 0" [ "$rc" = 0 ]
+holds "the third RCPT in a minute trips the rate limit" \
     has "$T/out" "action=450 4.7.1 Slow down"
-check "the rule that decided is named" has "$T/out" "rule=burst"
-check "the counter that triggered it is shown" \
+holds "the rule that decided is named" has "$T/out" "rule=burst"
+holds "the counter that triggered it is shown" \
     has "$T/out" "counter=rate recipients by client_address > 2 per 1m: 198.51.100.7 = 3"
-check "four answers, two of them DUNNO from no rule" \
+holds "four answers, two of them DUNNO from no rule" \
     test "$(grep -c '^action=' "$T/out")" = 4 -a "$(grep -c '^rule=-$' "$T/out")" = 2
-check "the allowlisted network is answered by its rule" has "$T/out" "rule=office-allow"
+holds "the allowlisted network is answered by its rule" has "$T/out" "rule=office-allow"
 
 printf 'protocol_state=RCPT\nthis line has no equals sign\n\n' |
     "$MXLEDGER" policy-test --config "$T/rules.conf" > "$T/out" 2> "$T/err"
 rc=$?
-check "a malformed request exits 65 (EX_DATAERR)" [ "$rc" = 65 ]
-check "... with a message naming the request" grep -q "policy-test: request 1: " "$T/err"
+holds "a malformed request exits 65 (EX_DATAERR)" [ "$rc" = 65 ]
+holds "... with a message naming the request" grep -q "policy-test: request 1: " "$T/err"
 "$MXLEDGER" policy-test --config "$T/rules.conf" < /dev/null > "$T/out" 2> "$T/err"
-check "no request at all exits 65" [ "$?" = 65 ]
+holds "no request at all exits 65" [ "$?" = 65 ]
 printf 'protocol_state=CONNECT\nclient_address=203.0.113.9' |
     "$MXLEDGER" policy-test --config "$T/rules.conf" > "$T/out" 2> "$T/err"
-check "the last request may end at the end of the input" has "$T/out" "action=DUNNO"
+holds "the last request may end at the end of the input" has "$T/out" "action=DUNNO"
 
 # ----------------------------------------------------------- check-config
 
@@ -117,18 +110,18 @@ printf 'policy {\n\tlisten inet "127.0.0.1:1"\n}\nrule limit {\n\trate mails by 
     > "$T/bad.conf"
 "$MXLEDGER" check-config --config "$T/bad.conf" > "$T/out" 2> "$T/err"
 rc=$?
-check "check-config with a bad rule exits 78" [ "$rc" = 78 ]
-check "... naming file and line of the bad condition" grep -q "bad.conf:5: rule limit: " "$T/err"
+holds "check-config with a bad rule exits 78" [ "$rc" = 78 ]
+holds "... naming file and line of the bad condition" grep -q "bad.conf:5: rule limit: " "$T/err"
 "$MXLEDGER" policy-test --config "$T/bad.conf" < "$T/reqs" > "$T/out" 2> "$T/err"
-check "policy-test with a bad rule exits 78 too" [ "$?" = 78 ]
+holds "policy-test with a bad rule exits 78 too" [ "$?" = 78 ]
 "$MXLEDGER" check-config --config "$T/rules.conf" > "$T/out" 2> "$T/err"
-check "check-config prints the rules normalised" \
+holds "check-config prints the rules normalised" \
     grep -q '^	action "DEFER Too many failed logins"$' "$T/out"
 
 EX=${top_srcdir:-.}/contrib/mxledger.conf.example
 "$MXLEDGER" check-config --config "$EX" > "$T/out" 2> "$T/err"
-check "the shipped example configuration is valid" [ "$?" = 0 ]
-check "... and its 8 example rules are read" \
+holds "the shipped example configuration is valid" [ "$?" = 0 ]
+holds "... and its 8 example rules are read" \
     grep -q '^# 8 rules, tried in this order' "$T/out"
 
 # --------------------------------------------- history: ingest, policy-test
@@ -143,15 +136,15 @@ imap_fail() {
 imap_fail 300 3 hist1 > "$T/old.log"
 imap_fail 200 2 hist2 >> "$T/old.log"
 "$MXLEDGER" ingest --config "$T/rules.conf" --db "$T/hist.db" "$T/old.log" > "$T/out" 2>&1
-check "two IMAP failure lines of 5 attempts are ingested" [ "$?" = 0 ]
+holds "two IMAP failure lines of 5 attempts are ingested" [ "$?" = 0 ]
 req CONNECT 203.0.113.50 | "$MXLEDGER" policy-test --config "$T/rules.conf" \
     --db "$T/hist.db" > "$T/out" 2> "$T/err"
-check "policy-test --db: the stored IMAP failures defer the SMTP client" \
+holds "policy-test --db: the stored IMAP failures defer the SMTP client" \
     has "$T/out" "action=DEFER Too many failed logins"
-check "... with the counter read back from the history" \
+holds "... with the counter read back from the history" \
     has "$T/out" "counter=history auth_failures by client_address >= 5 per 15m: 203.0.113.50 = 5"
 req CONNECT 203.0.113.50 | "$MXLEDGER" policy-test --config "$T/rules.conf" > "$T/out" 2>&1
-check "without --db the same request is DUNNO" has "$T/out" "action=DUNNO"
+holds "without --db the same request is DUNNO" has "$T/out" "action=DUNNO"
 
 # ------------------------------------------------------------ mxledger run
 
@@ -229,39 +222,38 @@ for row in sqlite3.connect(sys.argv[1]).execute(sys.argv[2]): print("|".join(map
     "$T/mx.db" "$1"; }
 
 start_run
-check "run answers DUNNO on the inet listener for an unknown client" \
+holds "run answers DUNNO on the inet listener for an unknown client" \
     wait_answer RCPT 203.0.113.50 "action=DUNNO"
 imap_fail 20 3 live1 >> "$T/mail.log"
 imap_fail 10 2 live2 >> "$T/mail.log"
-check "after IMAP failures in the followed log the client gets the DEFER at SMTP" \
+holds "after IMAP failures in the followed log the client gets the DEFER at SMTP" \
     wait_answer RCPT 203.0.113.50 "action=DEFER Too many failed logins"
-check "another client is not affected" [ "$(ask RCPT 203.0.113.51)" = "action=DUNNO" ]
+holds "another client is not affected" [ "$(ask RCPT 203.0.113.51)" = "action=DUNNO" ]
 stop_run
-check "run exits 0 on SIGTERM" [ "$?" = 0 ]
-check "the decision is stored with its rule, action, client and counters" \
+holds "run exits 0 on SIGTERM" [ "$?" = 0 ]
+holds "the decision is stored with its rule, action, client and counters" \
     [ "$(sql "SELECT rule, action, dry_run, protocol_state, client_address,
         json_extract(counters, '\$[0].value') FROM decisions ORDER BY id LIMIT 1")" = \
     "imap-bruteforce|DEFER Too many failed logins|0|RCPT|203.0.113.50|5" ]
-check "the decision was logged with the rule name and the counters" \
+holds "the decision was logged with the rule name and the counters" \
     grep -q 'policy: rule "imap-bruteforce" answered "DEFER Too many failed logins" to 203.0.113.50 (RCPT, user -): counters \[{"condition":"history auth_failures by client_address >= 5 per 15m","key":"203.0.113.50","value":5,"limit":5}\]' \
     "$T/run.log"
 
 start_run
-check "after a restart the first answer is already the DEFER (history rebuilt)" \
+holds "after a restart the first answer is already the DEFER (history rebuilt)" \
     test "$(first_answer CONNECT 203.0.113.50)" = "action=DEFER Too many failed logins"
-check "the rebuild is logged" grep -q "policy: counters rebuilt from 2 stored events" "$T/run.log"
+holds "the rebuild is logged" grep -q "policy: counters rebuilt from 2 stored events" "$T/run.log"
 sed -i 's/action DEFER "Too many failed logins"/action 421 4.7.0 "Go away"/' "$T/run.conf"
 kill -HUP "$PID"
-check "after SIGHUP the new action is answered, the counts kept" \
+holds "after SIGHUP the new action is answered, the counts kept" \
     wait_answer CONNECT 203.0.113.50 "action=421 4.7.0 Go away"
 stop_run
-check "the restarted run exits 0 too" [ "$?" = 0 ]
-check "every answer of the rule is stored" \
+holds "the restarted run exits 0 too" [ "$?" = 0 ]
+holds "every answer of the rule is stored" \
     [ "$(sql "SELECT count(*) FROM decisions WHERE client_address = '203.0.113.50'")" -ge 3 ]
 
 if [ "$fails" != 0 ]; then
 	echo "# run.log:"
 	sed 's/^/# /' "$T/run.log" | tail -30
 fi
-echo "policy_cli: $((n - fails)) passed, $fails failed"
-[ "$fails" = 0 ]
+tap_end policy_cli

@@ -46,20 +46,8 @@ command -v timeout >/dev/null 2>&1 || { echo "SKIP: timeout not found"; exit 77;
 
 T=$(mktemp -d "${top_builddir:-.}/tests/replay.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
-fails=0 n=0
+. "${top_srcdir:-.}/tests/tap.sh"
 
-ok() {		# ok TEXT RESULT(0/1) DETAIL
-	n=$((n + 1))
-	if [ "$2" = 0 ]; then
-		echo "ok $n - $1"
-	else
-		echo "not ok $n - $1: $3"
-		fails=$((fails + 1))
-	fi
-}
-same() {	# same TEXT GOT WANT
-	if [ "$2" = "$3" ]; then ok "$1" 0; else ok "$1" 1 "got [$2], want [$3]"; fi
-}
 replay() {	# replay CONF ARGS... -> stdout in $T/out, status in $rc
 	conf=$1
 	shift
@@ -132,10 +120,10 @@ same "failures before --since still count (warm-up): only 203.0.113.243's refusa
 replay "$T/new.conf" --since 1d
 same "the table format exits 0" "$rc" 0
 grep -q '^auth-bruteforce  *4  *0  *2  REJECT too many failed logins$' "$T/out"
-ok "the table names the rule, its decisions, clients and action" "$?" "$(cat "$T/out")"
+status_ok "the table names the rule, its decisions, clients and action" "$?" "$(cat "$T/out")"
 grep -q '^203\.0\.113\.193  *auth-bruteforce  *3  *0  *2026-11-22T02:23:11Z  *2026-11-22T02:23:22Z$' \
     "$T/out"
-ok "the table shows each client's first and last refusal" "$?" "$(cat "$T/out")"
+status_ok "the table shows each client's first and last refusal" "$?" "$(cat "$T/out")"
 
 replay "$T/new.conf" --since yesterday
 same "a bad --since is a usage error" "$rc" 64
@@ -143,9 +131,8 @@ printf 'rule x {\n\tprotocol_state NOPE\n\taction DUNNO\n}\n' >"$T/bad.conf"
 replay "$T/bad.conf"
 same "a bad rule is a configuration error" "$rc" 78
 grep -q 'bad.conf:2: ' "$T/err"
-ok "the configuration error names file and line" "$?" "$(cat "$T/err")"
+status_ok "the configuration error names file and line" "$?" "$(cat "$T/err")"
 timeout 60 "$M" policy-replay --config "$T/new.conf" --db "$T/missing.db" >/dev/null 2>&1
 same "a missing database is EX_NOINPUT" "$?" 66
 
-echo "1..$n"
-[ "$fails" = 0 ]
+tap_end policy_replay

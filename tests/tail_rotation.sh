@@ -61,15 +61,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-fails=0
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; fails=$((fails + 1)); }
-check() {	# check DESCRIPTION COMMAND...
-	d=$1
-	shift
-	if "$@"; then ok "$d"; else notok "$d"; fi
-}
+. "$top_srcdir/tests/tap.sh"
 
 # copy K - the sample with every timestamp K * 330 s later (the sample spans 5m20s)
 copy() {
@@ -162,7 +154,7 @@ EOF
 
 start
 sleep 0.3
-check "the daemon runs with two inputs whose files do not exist yet" kill -0 "$PID"
+holds "the daemon runs with two inputs whose files do not exist yet" kill -0 "$PID"
 
 # 1: files created after start; a line split across two writes
 size=$(wc -c < "$T/copy0")
@@ -277,5 +269,4 @@ if [ $fails -ne 0 ]; then
 	echo "# daemon output:"
 	tail -40 "$T/run.log" | sed 's/^/# /'
 fi
-echo "tail_rotation: $((n - fails)) passed, $fails failed"
-[ $fails -eq 0 ]
+tap_end tail_rotation

@@ -45,20 +45,7 @@ unset JOURNAL_STREAM NOTIFY_SOCKET WATCHDOG_USEC
 . "$top_srcdir/tests/integration/stack.sh"
 stack_require
 
-fails=0
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; fails=$((fails + 1)); }
-# check NAME GOT WANT
-check() {
-	if [ "$2" = "$3" ]; then
-		ok "$1"
-	else
-		notok "$1"
-		echo "#   got:  $2"
-		echo "#   want: $3"
-	fi
-}
+. "$top_srcdir/tests/tap.sh"
 # diagnose - on failure, the ends of the logs (before they are removed)
 diagnose() {
 	[ $fails -ne 0 ] && [ -n "$STACK_DIR" ] || return 0
@@ -141,7 +128,7 @@ for p in $IMAP_PIDS; do
 	wait "$p"
 done
 IMAP_PIDS=
-check "Dovecot refuses LOGIN 3 times for 203.0.113.20, 2 times for 203.0.113.21" \
+same "Dovecot refuses LOGIN 3 times for 203.0.113.20, 2 times for 203.0.113.21" \
     "$(cat "$STACK_DIR/imap.20") / $(cat "$STACK_DIR/imap.21")" "failures 3 / failures 2"
 echo "# IMAP failures took $(elapsed "$t3" "$(date +%s.%N)") s"
 # Dovecot wrote the session lines last; once mxledger stored them, every
@@ -170,13 +157,13 @@ expect() {
 		"250 2.0.0 Ok: queued as "*) _r=queued ;;
 		esac
 	fi
-	check "$1" "$_r" "$2"
+	same "$1" "$_r" "$2"
 }
 
 # 1, 2: the PROXY postscreen -> smtpd-proxy25 (policy over inet)
 expect "postscreen PROXY: 203.0.113.20 (3 IMAP failures) gets the DEFER" \
     "$DEFERRED" "$STACK_P_PS_PROXY" 203.0.113.20 40200 25
-check "the decision is stored with the counter that tripped" \
+same "the decision is stored with the counter that tripped" \
     "$(mxl_wait_sql "SELECT count(*) FROM decisions" 1 15
 	mxl_sql "SELECT rule, action, dry_run, coalesce(protocol_state, ''), client_address,
 	    coalesce(server_port, ''), json_extract(counters, '\$[0].key'),
@@ -200,7 +187,7 @@ expect "after a restart: 203.0.113.20 still gets the DEFER" \
 expect "after a restart: 203.0.113.21 is still queued" \
     queued "$STACK_P_PS_PROXY" 203.0.113.21 40205 25
 sleep 0.3	# a decision row too many would have been written by now
-check "3 decisions, all about 203.0.113.20" \
+same "3 decisions, all about 203.0.113.20" \
     "$(mxl_sql "SELECT count(*), count(DISTINCT client_address), min(client_address)
 	FROM decisions")" "3|1|203.0.113.20"
 
@@ -210,5 +197,4 @@ trap - EXIT
 if stack_stop; then ok "the stack stops by PID and leaves no process"
 else notok "the stack stops by PID and leaves no process"; fi
 echo "# whole test: $(elapsed "$t0" "$(date +%s.%N)") s"
-echo "cross_protocol: $((n - fails)) passed, $fails failed"
-[ $fails -eq 0 ]
+tap_end cross_protocol

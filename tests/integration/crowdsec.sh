@@ -65,27 +65,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-fails=0
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; fails=$((fails + 1)); }
-check() {	# check DESCRIPTION CONDITION...
-	what=$1; shift
-	if "$@"; then ok "$what"; else notok "$what"; fi
-}
-same() {	# same DESCRIPTION GOT WANT
-	if [ "$2" = "$3" ]; then ok "$1"; else notok "$1"; printf '# got:  %s\n# want: %s\n' "$2" "$3"; fi
-}
-# poll COUNT CONDITION... - retry every 0.1 s, at most COUNT times
-poll() {
-	i=0; c=$1; shift
-	while [ $i -lt "$c" ]; do
-		"$@" && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
+. "$top_srcdir/tests/tap.sh"
 now_ms() { "$PY" -c 'import time; print(int(time.time() * 1000))'; }
 
 cat > "$T/ask.py" <<'EOF'
@@ -206,15 +186,15 @@ if grep -q 'built without CrowdSec support' "$T/check.out"; then
 	echo "SKIP: mxledger built without CrowdSec support"
 	exit 77
 fi
-check "check-config accepts the crowdsec block and rules" grep -q 'crowdsec-alert ban 1h' "$T/check.out"
-check "check-config does not print the key" sh -c "! grep -qF '$KEY' '$T/check.out'"
+holds "check-config accepts the crowdsec block and rules" grep -q 'crowdsec-alert ban 1h' "$T/check.out"
+holds "check-config does not print the key" sh -c "! grep -qF '$KEY' '$T/check.out'"
 
 # a ban that exists before mxledger starts is known at its first answer
 cs_decision_add --ip 203.0.113.5 --duration 1h --reason before-start > /dev/null
 "$MXLEDGER" run --config "$T/run.conf" > "$T/run.log" 2>&1 &
 PID=$!
 listening() { ss -Hltn "sport = :$PPORT" | grep -q LISTEN; }
-check "mxledger run listens for policy requests" poll 100 listening
+holds "mxledger run listens for policy requests" poll 100 listening
 same "a ban made before the start is in the first answer" "$(ask 203.0.113.5)" \
     "action=521 5.7.1 Blocked by CrowdSec"
 same "an address CrowdSec has nothing on: DUNNO" "$(ask 192.0.2.1)" "action=DUNNO"
@@ -240,20 +220,20 @@ same "mxledger_crowdsec_stale is 0 while pulls succeed" "$(metric mxledger_crowd
 # ------------------------------------------------- 2. LAPI down, LAPI back
 
 cs_kill
-check "the LAPI is gone (SIGKILL)" [ "$(cs_health)" = "000" ]
+holds "the LAPI is gone (SIGKILL)" [ "$(cs_health)" = "000" ]
 t0=$(now_ms)
 same "LAPI down: the range ban still answers from the last known set" \
     "$(ask 198.51.100.42)" "action=521 5.7.1 Blocked by CrowdSec"
 echo "# answer while the LAPI is down took $(( $(now_ms) - t0 )) ms (python connect included)"
 same "LAPI down: other addresses are DUNNO (fail open)" "$(ask 192.0.2.2)" "action=DUNNO"
 failed_logged() { grep -q 'crowdsec: cannot pull decisions from' "$T/run.log"; }
-check "the failed pull is logged" poll 50 failed_logged
+holds "the failed pull is logged" poll 50 failed_logged
 stale() { [ "$(metric mxledger_crowdsec_stale)" = "1" ]; }
-check "mxledger_crowdsec_stale turns 1 after stale-after (3 s)" poll 80 stale
-check "the staleness is logged" grep -q 'crowdsec: decisions are stale' "$T/run.log"
+holds "mxledger_crowdsec_stale turns 1 after stale-after (3 s)" poll 80 stale
+holds "the staleness is logged" grep -q 'crowdsec: decisions are stale' "$T/run.log"
 errs=$(metric mxledger_crowdsec_syncs_total 'result="error"')
-check "failed pulls are counted ($errs)" [ "${errs:-0}" -ge 1 ]
-check "pulls were not retried faster than the interval" [ "${errs:-0}" -le 10 ]
+holds "failed pulls are counted ($errs)" [ "${errs:-0}" -ge 1 ]
+holds "pulls were not retried faster than the interval" [ "${errs:-0}" -le 10 ]
 same "still answering from the last known set after stale-after" \
     "$(ask 198.51.100.42)" "action=521 5.7.1 Blocked by CrowdSec"
 
@@ -262,8 +242,8 @@ cs_decision_add --ip 203.0.113.9 --duration 1h --reason while-down > /dev/null
 waited "LAPI back: a decision added meanwhile arrives (resync)" 203.0.113.9 \
     "521 5.7.1 Blocked by CrowdSec"
 fresh() { [ "$(metric mxledger_crowdsec_stale)" = "0" ]; }
-check "mxledger_crowdsec_stale is 0 again" poll 30 fresh
-check "the recovery is logged" grep -q 'crowdsec: the LAPI at .* answers again' "$T/run.log"
+holds "mxledger_crowdsec_stale is 0 again" poll 30 fresh
+holds "the recovery is logged" grep -q 'crowdsec: the LAPI at .* answers again' "$T/run.log"
 same "decisions kept across the outage are still known" "$(ask 2001:db8:5::1)" \
     "action=521 5.7.1 Blocked by CrowdSec"
 
@@ -282,9 +262,9 @@ pushed() {
 	    "$PY" "$T/has.py" "$T/decisions.json" value=203.0.113.66 origin=mxledger \
 	    scenario=mxledger/brute type=ban
 }
-check "the finding is a ban of origin mxledger, scenario mxledger/brute, in cscli decisions list -a" \
+holds "the finding is a ban of origin mxledger, scenario mxledger/brute, in cscli decisions list -a" \
     poll 50 pushed
-check "the alert push is logged" grep -q 'crowdsec: 1 alert pushed to' "$T/run.log"
+holds "the alert push is logged" grep -q 'crowdsec: 1 alert pushed to' "$T/run.log"
 waited "the pushed ban comes back through the stream: cs-ban answers first now" \
     203.0.113.66 "521 5.7.1 Blocked by CrowdSec"
 same "one alert pushed" "$(metric mxledger_crowdsec_alerts_total 'result="pushed"')" "1"
@@ -298,10 +278,10 @@ done
 waited "a second address: 421" 203.0.113.67 "421 4.7.0 Too many failed logins"
 ask 203.0.113.67 > /dev/null
 two() { [ "$(metric mxledger_crowdsec_alerts_total 'result="pushed"')" = "2" ]; }
-check "its finding is pushed once" poll 30 two
+holds "its finding is pushed once" poll 30 two
 settled() { [ "$(metric mxledger_crowdsec_alerts_total 'result="suppressed"')" -ge 1 ] 2>/dev/null ||
     [ "$(ask 203.0.113.67)" = "action=521 5.7.1 Blocked by CrowdSec" ]; }
-check "the repeat is suppressed, or the ban already answers" poll 30 settled
+holds "the repeat is suppressed, or the ban already answers" poll 30 settled
 sleep 1.5
 same "still two alerts pushed after the repeats" \
     "$(metric mxledger_crowdsec_alerts_total 'result="pushed"')" "2"
@@ -314,18 +294,18 @@ proxy_alert() {
 	cs_alerts_json > "$T/alerts.json" 2>/dev/null &&
 	    "$PY" "$T/has.py" "$T/alerts.json" scenario=mxledger/proxy-protocol-error
 }
-check "a PROXY error becomes an alert (no decision) in cscli alerts list -a" poll 50 proxy_alert
+holds "a PROXY error becomes an alert (no decision) in cscli alerts list -a" poll 50 proxy_alert
 cs_decisions_json > "$T/decisions.json" 2>/dev/null
-check "... and no decision for 192.0.2.44" sh -c "! '$PY' '$T/has.py' '$T/decisions.json' value=192.0.2.44"
+holds "... and no decision for 192.0.2.44" sh -c "! '$PY' '$T/has.py' '$T/decisions.json' value=192.0.2.44"
 
 # --------------------------------------------------------- 5. report ip
 
 "$MXLEDGER" report ip 198.51.100.42 --config "$T/run.conf" --format csv > "$T/report.csv" 2>&1
-check "report ip shows the covering CrowdSec range ban" \
+holds "report ip shows the covering CrowdSec range ban" \
     grep -q '^[0-9TZ:-]*,198\.51\.100\.0/24,crowdsec,crowdsec_decision,,"ban test range (origin cscli, ' \
     "$T/report.csv"
 "$MXLEDGER" report ip 192.0.2.1 --config "$T/run.conf" --format csv > "$T/report2.csv" 2>&1
-check "report ip says when CrowdSec has nothing" grep -q 'crowdsec_none' "$T/report2.csv"
+holds "report ip says when CrowdSec has nothing" grep -q 'crowdsec_none' "$T/report2.csv"
 
 # ------------------------------------------------------------------ stop
 
@@ -335,10 +315,9 @@ same "mxledger run exits 0 on SIGTERM" "$?" "0"
 PID=
 cs_stop
 same "the LAPI stops on SIGTERM" "$?" "0"
-check "/etc/crowdsec is unchanged" cs_etc_unchanged
+holds "/etc/crowdsec is unchanged" cs_etc_unchanged
 if [ "$fails" -ne 0 ]; then
 	echo "# --- mxledger log"
 	sed 's/^/# /' "$T/run.log" | tail -40
 fi
-echo "# $n checks, $fails failed"
-[ "$fails" -eq 0 ]
+tap_end crowdsec

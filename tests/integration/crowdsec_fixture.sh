@@ -44,26 +44,7 @@ if ! command -v python3 >/dev/null 2>&1; then
 	exit 77
 fi
 
-fails=0
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; fails=$((fails + 1)); }
-# check NAME GOT WANT
-check() {
-	if [ "$2" = "$3" ]; then
-		ok "$1"
-	else
-		notok "$1"
-		echo "#   got:  $2"
-		echo "#   want: $3"
-	fi
-}
-# yes_no NAME COMMAND... - ok when COMMAND succeeds
-yes_no() {
-	_name=$1
-	shift
-	if "$@"; then ok "$_name"; else notok "$_name"; fi
-}
+. "$top_srcdir/tests/tap.sh"
 # diagnose - on failure, the end of crowdsec's logs (before they go)
 diagnose() {
 	[ $fails -ne 0 ] && [ -n "$CS_DIR" ] || return 0
@@ -130,15 +111,15 @@ echo "# $CS_DIR, port $CS_PORT: setup $(awk -v a="$t0" -v b="$t1" 'BEGIN { print
     "LAPI up in $(since "$t1") s"
 
 # 1
-check "GET /health answers 200" "$(cs_health)" 200
-check "PID $CS_PID owns the listening socket on 127.0.0.1:$CS_PORT" \
+same "GET /health answers 200" "$(cs_health)" 200
+same "PID $CS_PID owns the listening socket on 127.0.0.1:$CS_PORT" \
     "$(ss -Hltnp "( sport = :$CS_PORT )" | grep -c "pid=$CS_PID,")" 1
 
 # 2
 KEY=$(cs_bouncer_add fixture-bouncer)
 case "$KEY" in
 [0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]*)
-	check "cscli bouncers add prints a key of 32 hex digits" "${#KEY}" 32 ;;
+	same "cscli bouncers add prints a key of 32 hex digits" "${#KEY}" 32 ;;
 *)
 	notok "cscli bouncers add prints a key of 32 hex digits"
 	echo "#   got: '$KEY'" ;;
@@ -148,26 +129,26 @@ add_three() {
 	    cs_decision_add --range 198.51.100.0/24 --duration 2h --reason "fixture range" &&
 	    cs_decision_add --ip 2001:db8::7 --duration 3h --reason "fixture ipv6"
 }
-yes_no "cscli adds an Ip ban, a Range ban and an IPv6 ban" add_three
-check "stream startup=true: the three bans are new, nothing deleted" \
+holds "cscli adds an Ip ban, a Range ban and an IPv6 ban" add_three
+same "stream startup=true: the three bans are new, nothing deleted" \
     "$(cs_stream "$KEY" startup | stream_summary)" \
     "new: Ip:ban:2001:db8::7 Ip:ban:203.0.113.7 Range:ban:198.51.100.0/24 | deleted: -"
-check "a wrong bouncer key gets 403" \
+same "a wrong bouncer key gets 403" \
     "$(http_code -H 'X-Api-Key: 0123456789abcdef0123456789abcdef' \
 	"$CS_URL/v1/decisions/stream?startup=true") $(cat "$CS_DIR/body")" \
     '403 {"message":"access forbidden"}'
 
 # 3
-yes_no "cscli deletes the ban of 203.0.113.7" cs_decision_delete --ip 203.0.113.7
-check "the next pull has 203.0.113.7 in deleted, nothing new" \
+holds "cscli deletes the ban of 203.0.113.7" cs_decision_delete --ip 203.0.113.7
+same "the next pull has 203.0.113.7 in deleted, nothing new" \
     "$(cs_stream "$KEY" | stream_summary)" "new: - | deleted: Ip:ban:203.0.113.7"
 
 # 4
 WPW=fixture-watcher-password
-yes_no "cscli adds the watcher, its own credentials untouched" \
+holds "cscli adds the watcher, its own credentials untouched" \
     cs_watcher_add fixture-watcher "$WPW"
 TOKEN=$(cs_watcher_login fixture-watcher "$WPW")
-check "POST /v1/watchers/login gives a JWT" "$(echo "$TOKEN" | awk -F. '{ print NF }')" 3
+same "POST /v1/watchers/login gives a JWT" "$(echo "$TOKEN" | awk -F. '{ print NF }')" 3
 now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 cat > "$CS_DIR/alert.json" <<EOF
 [{
@@ -191,9 +172,9 @@ cat > "$CS_DIR/alert.json" <<EOF
 EOF
 code=$(http_code -X POST -H "Authorization: Bearer $TOKEN" \
     -H 'Content-Type: application/json' --data-binary @"$CS_DIR/alert.json" "$CS_URL/v1/alerts")
-check "POST /v1/alerts: 201 with one alert ID as a string" \
+same "POST /v1/alerts: 201 with one alert ID as a string" \
     "$code $(sed 's/^\["[0-9][0-9]*"\]$/["ID"]/' "$CS_DIR/body")" '201 ["ID"]'
-check "cscli decisions list -a -o json shows the pushed ban" \
+same "cscli decisions list -a -o json shows the pushed ban" \
     "$(cs_decisions_json | decisions_summary | grep '^mxledger|')" \
     "mxledger|mxledger/selftest|Ip|ban|192.0.2.99"
 case "$(cs_stream "$KEY" | stream_summary)" in
@@ -203,9 +184,9 @@ esac
 
 # 5
 PID1=$CS_PID
-yes_no "SIGKILL ends PID $PID1" cs_kill
-yes_no "PID $PID1 is gone" cs_gone "$PID1"
-check "/health no longer answers" "$(cs_health)" 000
+holds "SIGKILL ends PID $PID1" cs_kill
+holds "PID $PID1 is gone" cs_gone "$PID1"
+same "/health no longer answers" "$(cs_health)" 000
 
 # 6
 t2=$(stamp)
@@ -215,24 +196,23 @@ else
 	notok "the LAPI starts again on the same directory"
 	exit 1
 fi
-check "the old bouncer key still works: startup=true has the three live bans" \
+same "the old bouncer key still works: startup=true has the three live bans" \
     "$(cs_stream "$KEY" startup | stream_summary | sed 's/ | deleted:.*//')" \
     "new: Ip:ban:192.0.2.99 Ip:ban:2001:db8::7 Range:ban:198.51.100.0/24"
-check "the watcher's JWT from before the restart is refused" \
+same "the watcher's JWT from before the restart is refused" \
     "$(http_code -H "Authorization: Bearer $TOKEN" "$CS_URL/v1/heartbeat")" 401
 
 # 7
 PID2=$CS_PID
 cs_stop
-check "cs_stop: crowdsec exits 0 on SIGTERM" "$?" 0
-yes_no "PID $PID2 is gone" cs_gone "$PID2"
-check "nothing listens on port $CS_PORT" "$(ss -Hltn "( sport = :$CS_PORT )")" ""
-check "no process uses $CS_DIR/config.yaml" "$(cs_leftovers)" ""
-yes_no "/etc/crowdsec is unchanged" cs_etc_unchanged
+same "cs_stop: crowdsec exits 0 on SIGTERM" "$?" 0
+holds "PID $PID2 is gone" cs_gone "$PID2"
+same "nothing listens on port $CS_PORT" "$(ss -Hltn "( sport = :$CS_PORT )")" ""
+same "no process uses $CS_DIR/config.yaml" "$(cs_leftovers)" ""
+holds "/etc/crowdsec is unchanged" cs_etc_unchanged
 
 diagnose
 trap - EXIT
 cs_cleanup
 echo "# whole test: $(since "$t0") s"
-echo "crowdsec_fixture: $((n - fails)) passed, $fails failed"
-[ $fails -eq 0 ]
+tap_end crowdsec_fixture

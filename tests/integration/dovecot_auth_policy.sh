@@ -54,20 +54,7 @@ STACK_AUTH_POLICY=1
 . "$top_srcdir/tests/integration/stack.sh"
 stack_require
 
-fails=0
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; fails=$((fails + 1)); }
-# check NAME GOT WANT
-check() {
-	if [ "$2" = "$3" ]; then
-		ok "$1"
-	else
-		notok "$1"
-		echo "#   got:  $2"
-		echo "#   want: $3"
-	fi
-}
+. "$top_srcdir/tests/tap.sh"
 diagnose() {
 	[ $fails -ne 0 ] && [ -n "$STACK_DIR" ] || return 0
 	for f in "$STACK_DIR/mx/run.log" "$STACK_MAILLOG" "$STACK_DOVELOG"; do
@@ -183,21 +170,21 @@ done
 CLIENT_PIDS=
 echo "# the clients took $(($(date +%s) - t1)) s"
 
-check "203.0.113.30: three wrong passwords, then the right one is refused" \
+same "203.0.113.30: three wrong passwords, then the right one is refused" \
     "$(cat "$STACK_DIR/client.30")" "NO NO NO NO"
-check "203.0.113.31: two wrong passwords, then the right one logs in" \
+same "203.0.113.31: two wrong passwords, then the right one logs in" \
     "$(cat "$STACK_DIR/client.31")" "NO NO OK"
-check "203.0.113.32: two SMTP AUTH failures leave IMAP open, a third failure closes it" \
+same "203.0.113.32: two SMTP AUTH failures leave IMAP open, a third failure closes it" \
     "$(cat "$STACK_DIR/client.32")" "535 535 OK NO NO"
 
 # Dovecot's own account of it (auth_verbose = yes)
 mismatches() { grep -c "passwd-file(alice@example.test,$1[,)].*Password mismatch" "$STACK_DOVELOG"; }
 refusals() { grep -c "$1.*Authentication failure due to policy server refusal: too many failed logins" \
     "$STACK_DOVELOG"; }
-check "Dovecot checked 203.0.113.30's password 3 times and refused the 4th attempt unchecked" \
+same "Dovecot checked 203.0.113.30's password 3 times and refused the 4th attempt unchecked" \
     "$(mismatches 203.0.113.30) $(refusals 203.0.113.30)" "3 1"
-check "Dovecot refused nothing of 203.0.113.31" "$(refusals 203.0.113.31)" "0"
-check "Dovecot checked 203.0.113.32's password 3 times (2 SMTP, 1 IMAP) and refused once" \
+same "Dovecot refused nothing of 203.0.113.31" "$(refusals 203.0.113.31)" "0"
+same "Dovecot checked 203.0.113.32's password 3 times (2 SMTP, 1 IMAP) and refused once" \
     "$(mismatches 203.0.113.32) $(refusals 203.0.113.32)" "3 1"
 
 if mxl_wait_sql "SELECT count(*) FROM decisions" 2 15; then
@@ -205,7 +192,7 @@ if mxl_wait_sql "SELECT count(*) FROM decisions" 2 15; then
 else
 	notok "two decisions stored: $(mxl_sql 'SELECT count(*) FROM decisions')"
 fi
-check "the decisions name the rule, the request, the client and the login tried" \
+same "the decisions name the rule, the request, the client and the login tried" \
     "$(mxl_sql "SELECT rule, action, dry_run, request, protocol_state, client_address,
 	coalesce(sasl_username, '') FROM decisions ORDER BY client_address")" \
     "$(printf '%s\n' \
@@ -213,5 +200,4 @@ check "the decisions name the rule, the request, the client and the login tried"
     'auth-bruteforce|REJECT too many failed logins|0|dovecot_auth_policy|AUTH|203.0.113.32|alice@example.test')"
 
 if mxl_stop; then ok "mxledger run exits 0 on SIGTERM"; else notok "mxledger run exits 0 on SIGTERM"; fi
-echo "1..$n"
-[ $fails -eq 0 ]
+tap_end dovecot_auth_policy

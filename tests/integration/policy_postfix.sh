@@ -42,20 +42,7 @@ unset JOURNAL_STREAM NOTIFY_SOCKET WATCHDOG_USEC
 . "$top_srcdir/tests/integration/stack.sh"
 stack_require
 
-fails=0
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; fails=$((fails + 1)); }
-# check NAME GOT WANT
-check() {
-	if [ "$2" = "$3" ]; then
-		ok "$1"
-	else
-		notok "$1"
-		echo "#   got:  $2"
-		echo "#   want: $3"
-	fi
-}
+. "$top_srcdir/tests/tap.sh"
 
 # diagnose - on failure, the ends of the logs (before they are removed)
 diagnose() {
@@ -119,7 +106,7 @@ burst() {
 	done
 	ok "$_name: messages 1 to 3 are queued"
 	stack_swaks "$STACK_DIR/swaks.$_name.4" "$@"
-	check "$_name: message 4 gets the DEFER as Postfix words it" \
+	same "$_name: message 4 gets the DEFER as Postfix words it" \
 	    "$(stack_reply "$STACK_DIR/swaks.$_name.4")" "$DEFERRED"
 }
 
@@ -135,13 +122,13 @@ decision() {
 
 # 1. inet policy socket, through the stock postscreen
 burst "inet socket" "$STACK_P_PS" --local-interface 127.0.0.2
-check "inet socket: the decision is stored once, with the counter that tripped" \
+same "inet socket: the decision is stored once, with the counter that tripped" \
     "$(decision 127.0.0.2)" \
     "msg-rate|DEFER 4.7.1 too many messages|0|RCPT|127.0.0.2|$STACK_P_PS|alice@example.test||127.0.0.2|4|3"
 
 # 2. UNIX policy socket (had it failed: 451 4.3.5 Server configuration problem)
 burst "UNIX socket" "$STACK_P_UNIXPOL" --local-interface 127.0.0.3
-check "UNIX socket: the decision is stored once, with the counter that tripped" \
+same "UNIX socket: the decision is stored once, with the counter that tripped" \
     "$(decision 127.0.0.3)" \
     "msg-rate|DEFER 4.7.1 too many messages|0|RCPT|127.0.0.3|$STACK_P_UNIXPOL|alice@example.test||127.0.0.3|4|3"
 
@@ -153,7 +140,7 @@ proxy_args() {
 }
 # shellcheck disable=SC2046
 burst "PROXY v2" "$STACK_P_SUB_PROXY" $(proxy_args 203.0.113.10 40010)
-check "PROXY v2: the decision names the client from the header" \
+same "PROXY v2: the decision names the client from the header" \
     "$(decision 203.0.113.10)" \
     "msg-rate|DEFER 4.7.1 too many messages|0|RCPT|203.0.113.10|587|alice@example.test|alice@example.test|203.0.113.10|4|3"
 # shellcheck disable=SC2046
@@ -164,12 +151,12 @@ case "$r" in
 *) notok "PROXY v2: another client (203.0.113.11) via the same peer is queued"; echo "#   got: $r" ;;
 esac
 sleep 0.3	# a decision row too many would have been written by now
-check "no decision keys on the PROXY peer 127.0.0.1, none on 203.0.113.11; 3 in all" \
+same "no decision keys on the PROXY peer 127.0.0.1, none on 203.0.113.11; 3 in all" \
     "$(mxl_sql "SELECT count(*) FILTER (WHERE client_address IN ('127.0.0.1', '203.0.113.11')),
 	count(*) FROM decisions")" "0|3"
 
 # Postfix logged each refusal as it answered it
-check "the maillog has the three NOQUEUE rejects with the policy's text" \
+same "the maillog has the three NOQUEUE rejects with the policy's text" \
     "$(grep -c "NOQUEUE: reject: RCPT from unknown\[[0-9.]*\]: $DEFERRED;" "$STACK_MAILLOG")" 3
 
 if mxl_stop; then ok "mxledger run exits 0 on SIGTERM"; else notok "mxledger run exits 0 on SIGTERM"; fi
@@ -178,5 +165,4 @@ trap - EXIT
 if stack_stop; then ok "the stack stops by PID and leaves no process"
 else notok "the stack stops by PID and leaves no process"; fi
 echo "# whole test: $(elapsed "$t0" "$(date +%s.%N)") s"
-echo "policy_postfix: $((n - fails)) passed, $fails failed"
-[ $fails -eq 0 ]
+tap_end policy_postfix

@@ -384,17 +384,31 @@ config_url_why(const char *s, int base)
 	return NULL;
 }
 
+/* config_top_level - is keyword one of the top-level statements? */
+static int
+config_top_level(const char *keyword)
+{
+	if (strcmp(keyword, "include") == 0)
+		return 1;
+	for (size_t i = 0; i < CONFIG_N(config_keywords); i++)
+		if (strcmp(keyword, config_keywords[i].name) == 0)
+			return 1;
+	return 0;
+}
+
 /*
  * config_block_settings - the statements of a block whose keywords are
- * kw[0..n-1], each at most once: unknown and repeated keywords are
- * reported ("... in a WHAT block"), every other statement goes to fn with
- * its keyword's index, and seen[k] (n entries, zeroed by the caller) gets
- * the statement of keyword k. Returns 0, or -EINVAL after any error.
+ * kw[0..n-1] (n <= 64), each at most once unless its bit is set in
+ * repeatable: unknown keywords ("... in a WHAT block", with a hint when it
+ * is a top-level statement) and repeated ones are reported, every other
+ * statement goes to fn with its keyword's index, and seen[k] (n entries,
+ * zeroed by the caller) gets the first statement of keyword k. Returns 0,
+ * or -EINVAL after any error.
  */
 int
 config_block_settings(struct config_reader *c, const struct config_stmt *block,
-    const char *what, const char *const *kw, int n, const struct config_stmt **seen,
-    config_setting_fn fn, void *ud)
+    const char *what, const char *const *kw, int n, uint64_t repeatable,
+    const struct config_stmt **seen, config_setting_fn fn, void *ud)
 {
 	int bad = 0;
 
@@ -404,15 +418,17 @@ config_block_settings(struct config_reader *c, const struct config_stmt *block,
 		for (k = 0; k < n && strcmp(st->keyword, kw[k]) != 0; k++)
 			;
 		if (k == n) {
-			config_error(c, st->file, st->line, "unknown keyword \"%s\" in a%s %s block",
-			    st->keyword, strchr("aeiou", what[0]) != NULL ? "n" : "", what);
+			config_error(c, st->file, st->line, "unknown keyword \"%s\" in a%s %s block%s",
+			    st->keyword, strchr("aeiou", what[0]) != NULL ? "n" : "", what,
+			    config_top_level(st->keyword) ? " (it is a top-level statement)" : "");
 			bad = 1;
-		} else if (seen[k] != NULL) {
+		} else if (seen[k] != NULL && !(repeatable >> k & 1)) {
 			config_error(c, st->file, st->line, "%s: already set in this block at line %u",
 			    st->keyword, seen[k]->line);
 			bad = 1;
 		} else {
-			seen[k] = st;
+			if (seen[k] == NULL)
+				seen[k] = st;
 			bad |= fn(c, st, k, ud) < 0;
 		}
 	}

@@ -229,7 +229,7 @@ config_cs_watcher(struct config_reader *c, const struct config_stmt *w, struct m
 		config_error(c, w->file, w->line, "watcher: expected { settings } and no arguments");
 		return -EINVAL;
 	}
-	if (config_block_settings(c, w->block, "watcher", config_csw_kw, CONFIG_CSW__MAX, seen,
+	if (config_block_settings(c, w->block, "watcher", config_csw_kw, CONFIG_CSW__MAX, 0, seen,
 	    config_cs_watcher_setting, cs) < 0)
 		return -EINVAL;
 	if (seen[CONFIG_CSW_PASSWORD] != NULL && seen[CONFIG_CSW_PASSWORD_FILE] != NULL) {
@@ -294,7 +294,7 @@ config_cs_block(struct config_reader *c, const struct config_stmt *block,
 {
 	const struct config_stmt *seen[CONFIG_CS__MAX] = { NULL };
 
-	if (config_block_settings(c, block, "crowdsec", config_cs_kw, CONFIG_CS__MAX, seen,
+	if (config_block_settings(c, block, "crowdsec", config_cs_kw, CONFIG_CS__MAX, 0, seen,
 	    config_cs_setting, cs) < 0)
 		return -EINVAL;
 	if (seen[CONFIG_CS_KEY] != NULL && seen[CONFIG_CS_KEY_FILE] != NULL) {

@@ -46,8 +46,8 @@ const char *config_url_why(const char *s, int base);
 typedef int (*config_setting_fn)(struct config_reader *c, const struct config_stmt *st, int k,
     void *ud);
 int config_block_settings(struct config_reader *c, const struct config_stmt *block,
-    const char *what, const char *const *kw, int n, const struct config_stmt **seen,
-    config_setting_fn fn, void *ud);
+    const char *what, const char *const *kw, int n, uint64_t repeatable,
+    const struct config_stmt **seen, config_setting_fn fn, void *ud);
 int config_enum(struct config_reader *c, const struct config_stmt *st, const char *value,
     const char *const *names, size_t n);
 int config_duration_arg(struct config_reader *c, const struct config_stmt *st,

@@ -222,7 +222,7 @@ config_metrics_block(struct config_reader *c, const struct config_stmt *block,
 {
 	const struct config_stmt *seen[CONFIG_METRICS__MAX] = { NULL };
 
-	if (config_block_settings(c, block, "metrics", config_metrics_kw, CONFIG_METRICS__MAX,
+	if (config_block_settings(c, block, "metrics", config_metrics_kw, CONFIG_METRICS__MAX, 0,
 	    seen, config_metrics_one, m) < 0)
 		return -EINVAL;
 	if (m->alertmanager_url != NULL && !m->alerts) {

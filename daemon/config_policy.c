@@ -381,52 +381,86 @@ config_window_arg(struct config_reader *c, const struct config_stmt *st,
 	return 0;
 }
 
-/* config_policy_setting - one statement of a policy block other than listen */
+/* The keywords of a policy block; listen may be repeated. */
+enum {
+	CONFIG_POLICY_LISTEN,
+	CONFIG_POLICY_SOCKET_ACTIVATION,
+	CONFIG_POLICY_MAX_CONNECTIONS,
+	CONFIG_POLICY_IDLE_TIMEOUT,
+	CONFIG_POLICY_REQUEST_MAX,
+	CONFIG_POLICY_MODE,
+	CONFIG_POLICY_FAIL_ACTION,
+	CONFIG_POLICY_NETWORK_PREFIX,
+	CONFIG_POLICY_COUNTERS_MEMORY,
+	CONFIG_POLICY_HISTORY_WINDOW,
+	CONFIG_POLICY__MAX
+};
+
+static const char *const config_policy_kw[CONFIG_POLICY__MAX] = {
+	[CONFIG_POLICY_LISTEN] = "listen",
+	[CONFIG_POLICY_SOCKET_ACTIVATION] = "socket-activation",
+	[CONFIG_POLICY_MAX_CONNECTIONS] = "max-connections",
+	[CONFIG_POLICY_IDLE_TIMEOUT] = "idle-timeout",
+	[CONFIG_POLICY_REQUEST_MAX] = "request-max",
+	[CONFIG_POLICY_MODE] = "mode",
+	[CONFIG_POLICY_FAIL_ACTION] = "fail-action",
+	[CONFIG_POLICY_NETWORK_PREFIX] = "network-prefix",
+	[CONFIG_POLICY_COUNTERS_MEMORY] = "counters-memory",
+	[CONFIG_POLICY_HISTORY_WINDOW] = "history-window",
+};
+
+/* config_policy_setting - config_setting_fn: statement st (keyword k) of a policy block */
 static int
-config_policy_setting(struct config_reader *c, const struct config_stmt *st,
-    struct mx_policy_conf *p)
+config_policy_setting(struct config_reader *c, const struct config_stmt *st, int k, void *ud)
 {
-	const char *kw = st->keyword, *why;
+	struct mx_policy_conf *p = ud;
+	const char *why;
 	unsigned long long v, v6;
 	char *action;
 	int r;
 
-	if (strcmp(kw, "fail-action") == 0 || strcmp(kw, "network-prefix") == 0) {
-		if (config_want_args(c, st, 1, strcmp(kw, "fail-action") == 0 ?
-		    CONFIG_TREE_ARGS_MAX : 2) < 0)
-			return -EINVAL;
-	} else if (config_want_args(c, st, 1, 1) < 0) {
+	if (k == CONFIG_POLICY_LISTEN)
+		return config_listen(c, st, p);
+	if (config_want_args(c, st, 1, k == CONFIG_POLICY_FAIL_ACTION ? CONFIG_TREE_ARGS_MAX :
+	    k == CONFIG_POLICY_NETWORK_PREFIX ? 2 : 1) < 0)
 		return -EINVAL;
-	}
-	if (strcmp(kw, "socket-activation") == 0) {
+	switch (k) {
+	case CONFIG_POLICY_SOCKET_ACTIVATION:
 		if ((r = config_enum(c, st, st->args[0], config_yesno, 2)) < 0)
 			return r;
 		p->socket_activation = r;
-	} else if (strcmp(kw, "mode") == 0) {
+		return 0;
+	case CONFIG_POLICY_MODE:
 		if ((r = config_enum(c, st, st->args[0], config_modes, 2)) < 0)
 			return r;
 		p->warn = r;
-	} else if (strcmp(kw, "max-connections") == 0) {
+		return 0;
+	case CONFIG_POLICY_MAX_CONNECTIONS:
 		if (config_number_arg(c, st, 1, CONFIG_CONNECTIONS_MAX, &v) < 0)
 			return -EINVAL;
 		p->max_connections = (unsigned)v;
-	} else if (strcmp(kw, "idle-timeout") == 0) {
+		return 0;
+	case CONFIG_POLICY_IDLE_TIMEOUT:
 		if (config_window_arg(c, st, 1000, CONFIG_IDLE_MSEC_MAX, 0, &v) < 0)
 			return -EINVAL;
 		p->idle_timeout_usec = v * 1000;
-	} else if (strcmp(kw, "request-max") == 0) {
+		return 0;
+	case CONFIG_POLICY_REQUEST_MAX:
 		if (config_size_arg(c, st, CONFIG_REQUEST_MIN, POLICY_REQUEST_MAX, &v) < 0)
 			return -EINVAL;
 		p->request_max = (size_t)v;
-	} else if (strcmp(kw, "counters-memory") == 0) {
+		return 0;
+	case CONFIG_POLICY_COUNTERS_MEMORY:
 		if (config_size_arg(c, st, COUNTERS_MEM_MIN, CONFIG_COUNTERS_MEM_MAX, &v) < 0)
 			return -EINVAL;
 		p->counters_memory = (size_t)v;
-	} else if (strcmp(kw, "history-window") == 0) {
+		return 0;
+	case CONFIG_POLICY_HISTORY_WINDOW:
 		if (config_window_arg(c, st, 1000, CONFIG_HISTORY_MSEC_MAX, 1, &v) < 0)
 			return -EINVAL;
 		p->history_window_usec = (int64_t)v * 1000;
-	} else if (strcmp(kw, "network-prefix") == 0) {
+		return 0;
+	case CONFIG_POLICY_NETWORK_PREFIX:
 		if (st->n_args != 2 || config_parse_uint(st->args[0], 32, &v) < 0 || v == 0 ||
 		    config_parse_uint(st->args[1], 128, &v6) < 0 || v6 == 0) {
 			config_error(c, st->file, st->line,
@@ -436,7 +470,8 @@ config_policy_setting(struct config_reader *c, const struct config_stmt *st,
 		}
 		p->net_v4 = (unsigned)v;
 		p->net_v6 = (unsigned)v6;
-	} else {	/* fail-action */
+		return 0;
+	default:	/* CONFIG_POLICY_FAIL_ACTION */
 		r = rules_action_normalise((const char *const *)st->args, st->n_args, &action, &why);
 		if (r == -ENOMEM) {
 			c->nomem = 1;
@@ -448,8 +483,8 @@ config_policy_setting(struct config_reader *c, const struct config_stmt *st,
 		}
 		free(p->fail_action);
 		p->fail_action = action;
+		return 0;
 	}
-	return 0;
 }
 
 /* config_policy_block - the statements of a policy block into p */
@@ -457,38 +492,10 @@ static int
 config_policy_block(struct config_reader *c, const struct config_stmt *block,
     struct mx_policy_conf *p)
 {
-	static const char *const settings[] = {
-		"socket-activation", "max-connections", "idle-timeout", "request-max", "mode",
-		"fail-action", "network-prefix", "counters-memory", "history-window",
-	};
-	const struct config_stmt *seen[CONFIG_N(settings)] = { NULL };
-	int bad = 0;
+	const struct config_stmt *seen[CONFIG_POLICY__MAX] = { NULL };
 
-	for (const struct config_stmt *st = block; st != NULL && !c->nomem; st = st->next) {
-		size_t k;
-
-		if (strcmp(st->keyword, "listen") == 0) {
-			bad |= config_listen(c, st, p) < 0;
-			continue;
-		}
-		for (k = 0; k < CONFIG_N(settings) && strcmp(st->keyword, settings[k]) != 0; k++)
-			;
-		if (k == CONFIG_N(settings)) {
-			config_error(c, st->file, st->line,
-			    "unknown keyword \"%s\" in a policy block%s", st->keyword,
-			    strcmp(st->keyword, "rule") == 0 ?
-			    " (rules are top-level statements)" : "");
-			bad = 1;
-		} else if (seen[k] != NULL) {
-			config_error(c, st->file, st->line, "%s: already set in this block at line %u",
-			    st->keyword, seen[k]->line);
-			bad = 1;
-		} else {
-			seen[k] = st;
-			bad |= config_policy_setting(c, st, p) < 0;
-		}
-	}
-	return bad || c->nomem ? -EINVAL : 0;
+	return config_block_settings(c, block, "policy", config_policy_kw, CONFIG_POLICY__MAX,
+	    UINT64_C(1) << CONFIG_POLICY_LISTEN, seen, config_policy_setting, p);
 }
 
 void
@@ -591,15 +598,16 @@ config_policy_enabled(const struct mx_config *cfg)
 
 static const char *const config_reports[] = { "ignore", "count" };
 
-/* config_auth_setting - one statement of an auth-policy block */
+/* config_auth_setting - config_setting_fn: statement st (keyword k) of an auth-policy block */
 static int
-config_auth_setting(struct config_reader *c, const struct config_stmt *st, size_t k)
+config_auth_setting(struct config_reader *c, const struct config_stmt *st, int k, void *ud)
 {
 	struct mx_config *cfg = c->cfg;
 	unsigned long long v;
 	const char *why;
 	int r;
 
+	(void)ud;
 	if (config_want_args(c, st, 1, 1) < 0)
 		return -EINVAL;
 	switch (k) {
@@ -637,31 +645,15 @@ config_apply_auth_policy(struct config_reader *c, const struct config_stmt *st)
 	static const char *const kw[] = { "listen", "reports", "defer-delay", "api-key",
 		"api-header" };
 	const struct config_stmt *seen[CONFIG_N(kw)] = { NULL };
-	int bad = 0;
+	int bad;
 
 	if (st->n_args > 0 || !st->has_block) {
 		config_error(c, st->file, st->line,
 		    "auth-policy: expected { listen \"HOST:PORT\" } and no arguments");
 		return;
 	}
-	for (const struct config_stmt *s = st->block; s != NULL && !c->nomem; s = s->next) {
-		size_t k;
-
-		for (k = 0; k < CONFIG_N(kw) && strcmp(s->keyword, kw[k]) != 0; k++)
-			;
-		if (k == CONFIG_N(kw)) {
-			config_error(c, s->file, s->line,
-			    "unknown keyword \"%s\" in an auth-policy block", s->keyword);
-			bad = 1;
-		} else if (seen[k] != NULL) {
-			config_error(c, s->file, s->line, "%s: already set in this block at "
-			    "line %u", s->keyword, seen[k]->line);
-			bad = 1;
-		} else {
-			seen[k] = s;
-			bad |= config_auth_setting(c, s, k) < 0;
-		}
-	}
+	bad = config_block_settings(c, st->block, "auth-policy", kw, (int)CONFIG_N(kw), 0, seen,
+	    config_auth_setting, NULL) < 0;
 	if (!bad && seen[0] == NULL) {
 		config_error(c, st->file, st->line,
 		    "auth-policy: expected listen \"HOST:PORT\" in the block");

@@ -217,7 +217,7 @@ static const struct err_case {
 	  "t.conf:3: unknown keyword \"max-conn\" in a policy block\n" },
 	{ "rules are top-level statements, not inside the policy block",
 	  "policy {\n\trule a { action DUNNO }\n}\n",
-	  "t.conf:2: unknown keyword \"rule\" in a policy block (rules are top-level statements)\n" },
+	  "t.conf:2: unknown keyword \"rule\" in a policy block (it is a top-level statement)\n" },
 	{ "an inet listener needs a port",
 	  "policy {\n\tlisten inet \"127.0.0.1\"\n}\n",
 	  "t.conf:2: listen inet: \"127.0.0.1\": expected HOST:PORT\n" },

@@ -418,8 +418,9 @@ config_block_settings(struct config_reader *c, const struct config_stmt *block,
 		for (k = 0; k < n && strcmp(st->keyword, kw[k]) != 0; k++)
 			;
 		if (k == n) {
-			config_error(c, st->file, st->line, "unknown keyword \"%s\" in a%s %s block%s",
-			    st->keyword, strchr("aeiou", what[0]) != NULL ? "n" : "", what,
+			config_error(c, st->file, st->line,
+			    "unknown keyword \"%s\" in a%s %s block%s", st->keyword,
+			    strchr("aeiou", what[0]) != NULL ? "n" : "", what,
 			    config_top_level(st->keyword) ? " (it is a top-level statement)" : "");
 			bad = 1;
 		} else if (seen[k] != NULL && !(repeatable >> k & 1)) {

@@ -121,26 +121,12 @@ class H(http.server.BaseHTTPRequestHandler):
         pass
 http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 EOF
-cat > "$T/ask.py" <<'EOF'
-# ask.py PORT CLIENT - one policy request on a fresh connection; prints the answer line
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
-s.sendall(("request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=%s\n"
-           "client_name=unknown\nsender=a@example.net\nrecipient=b@example.org\n\n"
-           % sys.argv[2]).encode())
-buf = b""
-while not buf.endswith(b"\n\n"):
-    chunk = s.recv(4096)
-    if not chunk:
-        break
-    buf += chunk
-print(buf.decode().split("\n")[0])
-EOF
 sql() { "$PY" -c 'import sqlite3, sys
 for row in sqlite3.connect(sys.argv[1]).execute(sys.argv[2]): print("|".join(map(str, row)))' \
     "$T/mx.db" "$1" 2>/dev/null; }
 scrape() { "$PY" "$T/get.py" "http://127.0.0.1:$MPORT$1" "$T/body"; }
 metric() { "$PY" "$T/prom.py" "$T/metrics" "$@"; }	# metric NAME [LABEL]
+ask() { "$PY" "${top_srcdir:-.}/tests/policy_ask.py" "$PPORT" "$1"; }	# ask CLIENT: the answer line
 
 # ------------------------------------------------------------------ start
 
@@ -252,9 +238,9 @@ same "another path is 404" "$(scrape /nothing | cut -d' ' -f1)" "404"
 # ------------------------------------------------------------------ policy
 
 holds "the policy listener rejects the documentation network" \
-    [ "$("$PY" "$T/ask.py" "$PPORT" 203.0.113.9)" = "action=REJECT documentation network" ]
+    [ "$(ask 203.0.113.9)" = "action=REJECT documentation network" ]
 holds "... and has no opinion about another client" \
-    [ "$("$PY" "$T/ask.py" "$PPORT" 198.51.100.9)" = "action=DUNNO" ]
+    [ "$(ask 198.51.100.9)" = "action=DUNNO" ]
 scrape /metrics > /dev/null
 cp "$T/body" "$T/metrics"
 same "policy requests are counted by action and rule" \

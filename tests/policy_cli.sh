@@ -167,32 +167,11 @@ rule imap-bruteforce {
 EOF
 : > "$T/mail.log"
 
-# ask STATE CLIENT - send one request on a fresh connection, print the answer line
-cat > "$T/ask.py" <<'EOF'
-import socket, sys
-port, state, client = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-s = socket.create_connection(("127.0.0.1", port), timeout=5)
-s.sendall(("request=smtpd_access_policy\nprotocol_state=%s\nclient_address=%s\n"
-           "client_name=unknown\nsender=a@example.net\n\n" % (state, client)).encode())
-buf = b""
-while not buf.endswith(b"\n\n"):
-    chunk = s.recv(4096)
-    if not chunk:
-        break
-    buf += chunk
-print(buf.decode().split("\n")[0])
-EOF
-ask() { "$PY" "$T/ask.py" "$PORT" "$1" "$2" 2>/dev/null; }
+# ask STATE CLIENT - one request (no recipient) on a fresh connection; prints the answer line
+ask() { "$PY" "${top_srcdir:-.}/tests/policy_ask.py" "$PORT" "$2" "$1" - 2>/dev/null; }
+answer_is() { [ "$(ask "$1" "$2")" = "$3" ]; }	# answer_is STATE CLIENT WANT
 # wait_answer STATE CLIENT WANT - poll (at most 10 s) until the answer is WANT
-wait_answer() {
-	i=0
-	while [ $i -lt 100 ]; do
-		[ "$(ask "$1" "$2")" = "$3" ] && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
+wait_answer() { poll 100 answer_is "$@"; }
 # first_answer STATE CLIENT - the first answer once the listener accepts (at most 10 s)
 first_answer() {
 	i=0

@@ -68,21 +68,6 @@ trap 'exit 1' INT TERM
 . "$top_srcdir/tests/tap.sh"
 now_ms() { "$PY" -c 'import time; print(int(time.time() * 1000))'; }
 
-cat > "$T/ask.py" <<'EOF'
-# ask.py PORT CLIENT - one policy request on a fresh connection; prints the answer line
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
-s.sendall(("request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=%s\n"
-           "client_name=unknown\nsender=a@example.net\nrecipient=b@example.org\n\n"
-           % sys.argv[2]).encode())
-buf = b""
-while not buf.endswith(b"\n\n"):
-    chunk = s.recv(4096)
-    if not chunk:
-        break
-    buf += chunk
-print(buf.decode().split("\n")[0])
-EOF
 cat > "$T/prom.py" <<'EOF'
 # prom.py URL NAME [LABELS] - the value of series NAME{LABELS} ("" when absent)
 import sys, urllib.request
@@ -114,7 +99,7 @@ want = [a.split("=", 1) for a in sys.argv[2:]]
 sys.exit(0 if any(all(str(o.get(k)) == v for k, v in want) for o in walk(data)) else 1)
 EOF
 freeport() { "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-ask() { "$PY" "$T/ask.py" "$PPORT" "$1" 2>/dev/null; }
+ask() { "$PY" "$top_srcdir/tests/policy_ask.py" "$PPORT" "$1" 2>/dev/null; }
 metric() { "$PY" "$T/prom.py" "http://127.0.0.1:$MPORT/metrics" "$@"; }
 answer_is() { [ "$(ask "$1")" = "action=$2" ]; }
 # waited DESCRIPTION CLIENT ACTION - poll up to 5 s for the answer; print how long it took

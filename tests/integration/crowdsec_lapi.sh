@@ -371,25 +371,25 @@ cs_reap() {
 	return $_cs_rc
 }
 
+# _cs_wait_gone PID COUNT - check every 0.1 s, at most COUNT times, that PID is gone
+_cs_wait_gone() {
+	_cs_k=0
+	while ! cs_gone "$1"; do
+		[ $_cs_k -lt "$2" ] || return 1
+		sleep 0.1
+		_cs_k=$((_cs_k + 1))
+	done
+}
+
 # cs_stop - SIGTERM by PID, wait up to 10 s, then SIGKILL; returns
 # crowdsec's exit status (0: graceful), 1 when it could not be stopped
 cs_stop() {
 	[ -n "$CS_PID" ] || return 0
 	kill -TERM "$CS_PID" 2>/dev/null
-	_cs_k=0
-	while ! cs_gone "$CS_PID" && [ $_cs_k -lt 100 ]; do
-		sleep 0.1
-		_cs_k=$((_cs_k + 1))
-	done
-	if ! cs_gone "$CS_PID"; then
+	if ! _cs_wait_gone "$CS_PID" 100; then
 		cs_log "PID $CS_PID ignored SIGTERM for 10 s; SIGKILL"
 		kill -KILL "$CS_PID" 2>/dev/null
-		_cs_k=0
-		while ! cs_gone "$CS_PID" && [ $_cs_k -lt 50 ]; do
-			sleep 0.1
-			_cs_k=$((_cs_k + 1))
-		done
-		if ! cs_gone "$CS_PID"; then
+		if ! _cs_wait_gone "$CS_PID" 50; then
 			cs_log "PID $CS_PID survives SIGKILL"
 			return 1
 		fi
@@ -401,15 +401,7 @@ cs_stop() {
 cs_kill() {
 	[ -n "$CS_PID" ] || return 0
 	# (stderr off: bash reports a killed job there, a test need not see it)
-	{
-		kill -KILL "$CS_PID"
-		_cs_k=0
-		while ! cs_gone "$CS_PID" && [ $_cs_k -lt 50 ]; do
-			sleep 0.1
-			_cs_k=$((_cs_k + 1))
-		done
-	} 2>/dev/null
-	if ! cs_gone "$CS_PID"; then
+	if ! { kill -KILL "$CS_PID"; _cs_wait_gone "$CS_PID" 50; } 2>/dev/null; then
 		cs_log "PID $CS_PID survives SIGKILL"
 		return 1
 	fi

@@ -91,6 +91,32 @@ env_free(void)
 	memset(&env, 0, sizeof(env));
 }
 
+/*
+ * check_print_round_trip - conf loads as n rules that rules_print() writes as
+ * want, and want loads back into rules that print as want again
+ */
+static void
+check_print_round_trip(const char *conf, unsigned n, const char *want)
+{
+	const char *text = conf;
+
+	for (int pass = 0; pass < 2; pass++) {
+		char *out = NULL;
+		size_t len;
+		FILE *f;
+
+		ck_assert_uint_eq(env_load(text, 0), 0);
+		ck_assert_uint_eq(rules_count(env.rules), n);
+		ck_assert_ptr_nonnull(f = open_memstream(&out, &len));
+		rules_print(env.rules, f);
+		fclose(f);
+		ck_assert_str_eq(out, want);
+		env_free();
+		free(out);
+		text = want;
+	}
+}
+
 /* env_request - a request from "name=value\n" lines (the empty line is added) */
 static const struct policy_request *
 env_request(const char *attrs)
@@ -628,25 +654,8 @@ START_TEST(rules_print_back_in_a_form_that_reads_the_same)
 	    "\trate messages by client_address > 30 per 1m\n"
 	    "\tdistinct client_address in auth_failures by sasl_username > 20 per 1h\n"
 	    "\taction \"DEFER slow \\\"down\\\"\"\n\tmode warn\n}\n";
-	char *out = NULL, *again = NULL;
-	size_t len;
-	FILE *f;
 
-	ck_assert_uint_eq(env_load(conf, 0), 0);
-	ck_assert_uint_eq(rules_count(env.rules), 1);
-	f = open_memstream(&out, &len);
-	rules_print(env.rules, f);
-	fclose(f);
-	ck_assert_str_eq(out, want);
-	env_free();
-	ck_assert_uint_eq(env_load(out, 0), 0);
-	f = open_memstream(&again, &len);
-	rules_print(env.rules, f);
-	fclose(f);
-	ck_assert_str_eq(again, want);
-	env_free();
-	free(out);
-	free(again);
+	check_print_round_trip(conf, 1, want);
 }
 END_TEST
 
@@ -786,19 +795,8 @@ START_TEST(crowdsec_rules_print_back)
 	    "rule cs-captcha {\n\tcrowdsec captcha\n\taction \"DEFER Try again later\"\n}\n"
 	    "rule cs-other {\n\tcrowdsec any\n\tnot crowdsec ban captcha\n"
 	    "\taction \"WARN other\"\n}\n";
-	char *out = NULL;
-	size_t len;
-	FILE *f;
 
-	ck_assert_uint_eq(env_load(cs_conf, 0), 0);
-	f = open_memstream(&out, &len);
-	rules_print(env.rules, f);
-	fclose(f);
-	ck_assert_str_eq(out, want);
-	env_free();
-	ck_assert_uint_eq(env_load(out, 0), 0);
-	env_free();
-	free(out);
+	check_print_round_trip(cs_conf, 3, want);
 }
 END_TEST
 
